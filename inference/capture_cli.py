@@ -1,0 +1,159 @@
+"""`python -m inference capture CLIP [--stride 10] [-o out.npz]`: video -> 2D key-frames -> dense 3D joints.
+
+Exit codes: 0 done; 2 a problem with the input or setup (message on stderr, no traceback); 130 interrupted.
+A clip damaged part-way still exits 2, after writing what was captured before the damage (if >= 2 key-frames).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+os.environ.setdefault("GLOG_minloglevel", "2")  # before MediaPipe loads: keep its C++ log chatter off stderr
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from .errors import UpliftError  # noqa: E402
+
+
+class ProgressBar:
+    """One self-rewriting line on a terminal (stage, bar, frames/s, ETA); sparse plain lines otherwise."""
+
+    def __init__(self, stream: TextIO = sys.stderr, width: int = 24) -> None:
+        self.stream, self.width = stream, width
+        self.tty = stream.isatty()
+        self.stage, self.t0, self.last = "", 0.0, 0.0
+        self.open = False  # a terminal line is waiting for its newline
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if stage != self.stage:
+            self.stage, self.t0, self.last = stage, now, 0.0
+        if done < total and now - self.last < (0.2 if self.tty else 2.0):
+            return
+        self.last = now
+        frac = min(1.0, done / total) if total > 0 else 0.0
+        rate = done / (now - self.t0) if now > self.t0 else 0.0
+        eta = (total - done) / rate if rate > 0 and total > done else 0.0
+        fill = int(round(frac * self.width))
+        unit = "frames" if stage == "pose2d" else "steps"
+        line = (f"{stage:7s} [{'#' * fill}{'.' * (self.width - fill)}] {done}/{total} {unit} "
+                f"{rate:6.1f}/s ETA {eta:4.0f}s")
+        if self.tty:
+            self.open = done < total
+            self.stream.write("\r" + line + ("" if self.open else "\n"))
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def end_line(self) -> None:
+        if self.open:
+            self.open = False
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _person(text: str) -> str | int:
+    if text in ("largest", "central"):
+        return text
+    try:
+        rank = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected largest, central or a rank (0, 1, ...), not {text!r}") from None
+    if rank < 0:
+        raise argparse.ArgumentTypeError("the rank must be 0 or more")
+    return rank
+
+
+def _frames(text: str) -> tuple[int, int | None]:
+    try:
+        a, _, b = text.partition(":")
+        start, stop = int(a or 0), (int(b) if b else None)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected START:STOP frame numbers, e.g. 30:300 or 30:, not {text!r}") from None
+    if start < 0 or (stop is not None and stop <= start):
+        raise argparse.ArgumentTypeError(f"need 0 <= START < STOP, got {text!r}")
+    return start, stop
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="python -m inference capture",
+                                 description="Capture the 3D motion of one person in a video clip (.npz).")
+    ap.add_argument("clip", type=Path, help="video file (anything FFmpeg reads)")
+    ap.add_argument("-o", "--output", type=Path,
+                    help="output .npz (default: <clip name>.npz in the current folder)")
+    ap.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
+    ap.add_argument("-s", "--stride", type=int, default=10,
+                    help="run 2D pose on every STRIDE-th frame (speed/quality knob, default 10)")
+    ap.add_argument("--model", default="full",
+                    help="MediaPipe pose model: lite, full (default), heavy, or a .task file path")
+    ap.add_argument("--allow-download", action="store_true",
+                    help="download the pose model (sha256-checked) if it is not found locally")
+    ap.add_argument("--person", type=_person, default="largest",
+                    help="whom to capture when several people are visible: largest (default), central, "
+                         "or a rank by size (0 = largest)")
+    ap.add_argument("--max-people", type=int, default=3,
+                    help="people to look for per frame (default 3; 1 is fastest for single-person clips)")
+    ap.add_argument("--frames", type=_frames, metavar="START:STOP",
+                    help="capture only these frames (STOP exclusive, may be empty for the end)")
+    ap.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps for the 3D model")
+    ap.add_argument("--weights", type=Path, help="uplifting model weights (.safetensors); default: shipped")
+    ap.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    return ap
+
+
+def _summary(res, out: Path | None) -> str:
+    st, tm = res.stats, res.timings
+    w, h = res.image_size
+    dest = f" -> {out}" if out else ""
+    return (f"{Path(res.source).name}: {st['frames']} frames ({w}x{h}, {res.fps:.2f} fps), {st['keyframes']} "
+            f"key-frames (stride {res.stride}), person on {st['detected']}/{st['keyframes']}, "
+            f"people seen {st['people_tracks']}; decode {tm.get('decode', 0):.1f}s, 2D {tm.get('pose2d', 0):.1f}s, "
+            f"3D {tm.get('uplift', 0):.1f}s, total {tm.get('total', 0):.1f}s{dest}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    out = args.output or Path(args.clip.stem + ".npz")
+    if out.suffix != ".npz":
+        out = out.with_name(out.name + ".npz")
+    bar = None if args.quiet else ProgressBar()
+    try:
+        if args.stride < 1:
+            raise UpliftError(f"--stride must be 1 or more, not {args.stride}")
+        if out.exists() and not args.overwrite:
+            raise UpliftError(f"{out} already exists; pass --overwrite to replace it or choose another -o")
+        if not out.parent.resolve().is_dir():
+            raise UpliftError(f"output folder {out.parent} does not exist")
+        from .pipeline import PartialCaptureError, capture
+
+        try:
+            res = capture(args.clip, args.stride, pose_model=args.model, person=args.person,
+                          frame_range=args.frames, device=args.device, weights=args.weights, progress=bar,
+                          max_people=args.max_people, allow_download=args.allow_download)
+        except PartialCaptureError as exc:
+            if bar:
+                bar.end_line()
+            if exc.result is None:
+                raise
+            exc.result.save_npz(out, overwrite=args.overwrite)
+            print(f"error: {exc}", file=sys.stderr)
+            print(f"partial capture written: {_summary(exc.result, out)}", file=sys.stderr)
+            return 2
+        if bar:
+            bar.end_line()
+        res.save_npz(out, overwrite=args.overwrite)
+        for w in res.warnings:
+            print(f"warning: {w}", file=sys.stderr)
+        print(_summary(res, out))
+        return 0
+    except UpliftError as exc:
+        if bar:
+            bar.end_line()
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted; nothing was written", file=sys.stderr)
+        return 130

@@ -1,0 +1,256 @@
+"""Video -> MediaPipe 2D on every stride-th frame -> dense 3D joints, in one streaming pass.
+
+Frames are never accumulated: each key-frame is decoded, run through MediaPipe and dropped; only landmarks
+are kept. Everything a capture owns (reader, landmarker) is created and closed inside `capture`, so the
+Blender add-on can run it in a worker thread and poll `progress` / `should_cancel`.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from .errors import CaptureCancelled, NoPersonError, UpliftError, VideoError
+from .landmarks import mediapipe33_to_h36m17
+from .pose2d import NUM_LANDMARKS, PeopleTracker, PoseDetector, choose_track, dedupe
+from .pose_model import resolve_pose_model
+from .skeleton import NUM_JOINTS
+
+Progress = Callable[[str, int, int], None]
+Lifter = Callable[..., np.ndarray]
+
+
+@dataclass
+class CaptureResult:
+    """Everything a capture produced. Arrays with T rows cover frames frame_start .. frame_start + T - 1;
+    `keyframes` index those rows (not the whole clip). points2d/world3d rows are NaN off key-frames and
+    on key-frames where the person was not found (`detected` is False there)."""
+
+    joints3d: np.ndarray  # [T, 17, 3] float32 metres, camera coords (x right, y down, z forward), pelvis-relative
+    points2d: np.ndarray  # [T, 17, 2] float32 pixels
+    keyframes: np.ndarray  # [K] int: rows that were sampled (frame_start + k is the clip frame)
+    fps: float
+    image_size: tuple[int, int]  # (w, h), display orientation
+    timestamps: np.ndarray  # [T] seconds from the clip's first frame
+    timings: dict[str, float]  # stage -> seconds: decode, pose2d, select, uplift, total
+    stats: dict[str, Any]
+    warnings: list[str]
+    source: str
+    stride: int = 1
+    frame_start: int = 0
+    detected: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # [K] person found
+    world3d: np.ndarray | None = None  # [T, 17, 3] MediaPipe world landmarks (metres, hip-centred), NaN off key-frames
+    landmarks33: np.ndarray | None = None  # [K, 33, 5] x_px, y_px, z, visibility, presence (NaN if missed)
+    world33: np.ndarray | None = None  # [K, 33, 3] MediaPipe world landmarks
+
+    def save_npz(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+        """Write all arrays plus a JSON `meta` string (no pickles); atomic, refuses to overwrite by default."""
+        path = Path(path)
+        if path.exists() and not overwrite:
+            raise UpliftError(f"{path} already exists; choose another name or allow overwriting")
+        meta = {"source": self.source, "stride": self.stride, "frame_start": self.frame_start,
+                "timings": self.timings, "stats": self.stats, "warnings": self.warnings}
+        arrays = {"joints3d": self.joints3d, "points2d": self.points2d, "keyframes": self.keyframes,
+                  "fps": np.float64(self.fps), "image_size": np.asarray(self.image_size, np.int64),
+                  "timestamps": self.timestamps, "detected": self.detected, "stride": np.int64(self.stride),
+                  "frame_start": np.int64(self.frame_start), "meta": np.str_(json.dumps(meta))}
+        for name in ("world3d", "landmarks33", "world33"):
+            if getattr(self, name) is not None:
+                arrays[name] = getattr(self, name)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            with open(tmp, "wb") as fh:
+                np.savez_compressed(fh, **arrays)
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise UpliftError(f"cannot write {path}: {exc}") from None
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+        return path
+
+
+class PartialCaptureError(VideoError):
+    """The clip is damaged/truncated part-way: `result` holds the capture of the frames decoded before the
+    damage (None if fewer than 2 key-frames with a person were found). Raised, not returned, so nobody uses a
+    partial result by accident."""
+
+    def __init__(self, message: str, result: CaptureResult | None) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+@dataclass
+class _Pass:
+    """What the streaming pass collects: per key-frame people, tracks and clock."""
+
+    keyframes: list[int] = field(default_factory=list)
+    timestamps: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    tracker: PeopleTracker = field(default_factory=PeopleTracker)
+    people_max: int = 0
+    frames_with_people: int = 0
+    decode_s: float = 0.0
+    pose_s: float = 0.0
+    error: VideoError | None = None
+
+
+def _run_pass(path: Path, stride: int, start: int, stop: int | None, detector: PoseDetector,
+              progress: Progress | None, should_cancel: Callable[[], bool] | None, total: int) -> _Pass:
+    from .video import KeyFrameReader
+
+    out = _Pass()
+    reader = KeyFrameReader(path, stride, start=start, stop=stop, prefetch=2)
+    try:
+        it = iter(reader)
+        while True:
+            if should_cancel is not None and should_cancel():
+                raise CaptureCancelled("capture cancelled; nothing was produced")
+            t0 = time.perf_counter()
+            try:
+                kf = next(it)
+            except StopIteration:
+                break
+            except VideoError as exc:
+                out.error = exc
+                break
+            finally:
+                out.decode_s += time.perf_counter() - t0
+            t0 = time.perf_counter()
+            people = dedupe(detector.detect(kf.image, kf.timestamp))
+            out.pose_s += time.perf_counter() - t0
+            slot = len(out.keyframes)
+            out.keyframes.append(kf.index - start)
+            out.tracker.update(slot, kf.index, people)
+            out.people_max = max(out.people_max, len(people))
+            out.frames_with_people += bool(people)
+            if progress is not None:
+                progress("pose2d", kf.index - start + 1, max(total, kf.index - start + 1))
+        out.timestamps = np.asarray(reader.timestamps, dtype=np.float64)
+    finally:
+        reader.close()
+    return out
+
+
+def capture(video_path: str | os.PathLike, stride: int = 10, *, pose_model: str | os.PathLike = "full",
+            person: str | int = "largest", frame_range: tuple[int, int | None] | None = None,
+            device: str = "auto", weights: str | os.PathLike | None = None, progress: Progress | None = None,
+            should_cancel: Callable[[], bool] | None = None, max_people: int = 3,
+            allow_download: bool = False, lifter: Lifter | None = None) -> CaptureResult:
+    """Capture the 3D motion of one person in a clip.
+
+    stride: run MediaPipe on every stride-th frame (frame t is a key-frame iff (t - start) % stride == 0).
+    pose_model: "lite" | "full" | "heavy" | path of a .task bundle (see pose_model.resolve_pose_model).
+    person: whom to capture when several people are visible - "largest", "central" or a rank by size.
+    max_people: people MediaPipe looks for per key-frame; 1 is fastest (MediaPipe follows one person itself,
+        `person` is then moot). frame_range: (start, stop) frames, stop exclusive or None for the end.
+    weights / device: passed to the lifting model. lifter: replaces `inference.uplift` (tests, experiments).
+    Raises VideoError, PoseModelError, NoPersonError, WeightsError, CaptureCancelled, PartialCaptureError.
+    """
+    from .video import probe
+
+    t_start = time.perf_counter()
+    stride = int(stride)
+    if stride < 1:
+        raise UpliftError(f"stride must be 1 or more, not {stride}")
+    if not (person in ("largest", "central") or (isinstance(person, (int, np.integer))
+                                                  and not isinstance(person, bool) and person >= 0)):
+        raise UpliftError(f"person must be 'largest', 'central' or a rank (0 = largest), not {person!r}")
+    path = Path(video_path)
+    info = probe(path)
+    start, stop = (0, None) if frame_range is None else (int(frame_range[0]), frame_range[1])
+    if start < 0 or (stop is not None and int(stop) <= start):
+        raise UpliftError(f"invalid frame range {frame_range}: need 0 <= start < stop")
+    if info.frame_count and start >= info.frame_count:
+        raise UpliftError(f"frame range starts at {start} but {path} has only {info.frame_count} frames")
+    total = (min(int(stop), info.frame_count) if stop is not None else info.frame_count) - start
+    model_path = resolve_pose_model(pose_model, allow_download=allow_download)
+
+    with PoseDetector(model_path, num_poses=max(1, int(max_people))) as detector:
+        run = _run_pass(path, stride, start, None if stop is None else int(stop), detector, progress,
+                        should_cancel, total)
+    if should_cancel is not None and should_cancel():
+        raise CaptureCancelled("capture cancelled; nothing was produced")
+
+    t0 = time.perf_counter()
+    result = _assemble(run, info, path, stride, start, person)
+    select_s = time.perf_counter() - t0
+    result.timings.update(decode=run.decode_s, pose2d=run.pose_s, select=select_s)
+    if run.error is not None:
+        result.warnings.append(str(run.error))
+
+    T = len(result.timestamps)
+    if run.error is None and T < 2:
+        raise VideoError(f"{path} has only {T} frame(s): a capture needs a moving clip of 2 frames or more")
+    n_det = int(result.detected.sum())
+    if n_det == 0:
+        if run.error is not None:
+            raise PartialCaptureError(str(run.error), None)
+        raise NoPersonError(f"no person found in {path} (looked at {len(run.keyframes)} key-frames). The whole "
+                            f"body should be visible and not too small; a smaller --stride may help.")
+    if n_det < 2:
+        msg = (f"a person was found on only 1 of {len(run.keyframes)} key-frames of {path}: not enough to "
+               f"capture motion; use a smaller stride")
+        if run.error is not None:
+            raise PartialCaptureError(f"{run.error} ({msg})", None)
+        raise NoPersonError(msg)
+
+    if progress is not None:
+        progress("uplift", 0, 1)
+    t0 = time.perf_counter()
+    if lifter is None:
+        from .lift import uplift as lifter
+    result.joints3d = np.asarray(lifter(result.points2d, image_size=result.image_size, fps=result.fps,
+                                        weights=weights, device=device), dtype=np.float32)
+    result.timings["uplift"] = time.perf_counter() - t0
+    result.timings["total"] = time.perf_counter() - t_start
+    if progress is not None:
+        progress("uplift", 1, 1)
+    if result.joints3d.shape != (T, NUM_JOINTS, 3):
+        raise UpliftError(f"the lifting model returned shape {result.joints3d.shape}, expected {(T, NUM_JOINTS, 3)}")
+    if run.error is not None:
+        raise PartialCaptureError(f"{run.error} The capture of the {T} frames before it is kept.", result)
+    return result
+
+
+def _assemble(run: _Pass, info: Any, path: Path, stride: int, start: int, person: str | int) -> CaptureResult:
+    """Choose the performer and lay the key-frame landmarks out on the full frame grid."""
+    T = len(run.timestamps)
+    K = len(run.keyframes)
+    w, h = int(info.width), int(info.height)
+    track = choose_track(run.tracker.tracks, person, (w, h))
+    warnings: list[str] = []
+    lm33 = np.full((K, NUM_LANDMARKS, 5), np.nan, np.float32)
+    w33 = np.full((K, NUM_LANDMARKS, 3), np.nan, np.float32)
+    if track is not None:
+        for slot, det in track.items.items():
+            lm33[slot], w33[slot] = det.image, det.world
+    elif run.tracker.tracks:
+        warnings.append(f"person rank {person} requested but only {len(run.tracker.tracks)} people were seen")
+    detected = np.isfinite(lm33[:, :, :2]).all(axis=(1, 2))
+    kf = np.asarray(run.keyframes, dtype=np.int64)
+    points2d = np.full((T, NUM_JOINTS, 2), np.nan, np.float32)
+    world3d = np.full((T, NUM_JOINTS, 3), np.nan, np.float32)
+    inside = kf < T
+    points2d[kf[inside]] = mediapipe33_to_h36m17(lm33[inside, :, :2])
+    world3d[kf[inside]] = mediapipe33_to_h36m17(w33[inside])
+    others = [tr for tr in run.tracker.tracks if tr is not track and len(tr.items) >= 2]
+    if others:
+        warnings.append(f"{len(others) + 1} people seen; captured the {person} one "
+                        f"(on {len(track.items) if track else 0} of {K} key-frames)")
+    stats = {
+        "frames": T, "keyframes": K, "detected": int(detected.sum()), "missed": int(K - detected.sum()),
+        "detection_rate": float(detected.mean()) if K else 0.0, "people_max": run.people_max,
+        "people_tracks": len(run.tracker.tracks), "keyframes_with_people": run.frames_with_people,
+        "person": person if isinstance(person, str) else int(person),
+        "track_id": None if track is None else track.ident,
+    }
+    return CaptureResult(
+        joints3d=np.full((T, NUM_JOINTS, 3), np.nan, np.float32), points2d=points2d, keyframes=kf,
+        fps=float(info.fps), image_size=(w, h), timestamps=run.timestamps, timings={}, stats=stats,
+        warnings=warnings, source=str(path), stride=stride, frame_start=start, detected=detected,
+        world3d=world3d, landmarks33=lm33, world33=w33)

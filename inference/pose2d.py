@@ -1,0 +1,196 @@
+"""MediaPipe PoseLandmarker (Tasks API, VIDEO mode) on key-frames, and choosing whom to capture.
+
+`PoseDetector` wraps one landmarker per capture (created and closed by its owner: no global state, safe in a
+worker thread). `PeopleTracker` links the people seen on successive key-frames into tracks by
+nearest-position matching, and `choose_track` picks the performer by a rule after the pass, so the choice
+uses the whole clip rather than whoever happened to be found first.
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import PoseModelError
+
+NUM_LANDMARKS = 33
+# Torso + limbs landmarks used for position and size (face and hand/foot tips are noisier).
+_BODY = np.array([11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28])
+
+
+@dataclass
+class Detection:
+    """One person on one frame. image: [33, 5] x_px, y_px, z (MediaPipe relative depth, x-scale),
+    visibility, presence; world: [33, 3] metres, origin between the hips (MediaPipe's world landmarks)."""
+
+    image: np.ndarray
+    world: np.ndarray
+
+    @property
+    def xy(self) -> np.ndarray:
+        return self.image[:, :2]
+
+    @property
+    def center(self) -> np.ndarray:
+        return self.xy[_BODY].mean(axis=0)
+
+    @property
+    def size(self) -> float:
+        """Body size in pixels: diagonal of the body landmarks' bounding box (robust to pose changes)."""
+        pts = self.xy[_BODY]
+        return float(np.hypot(*(pts.max(axis=0) - pts.min(axis=0)))) + 1e-6
+
+    @property
+    def score(self) -> float:
+        return float(np.mean(self.image[_BODY, 3]))
+
+
+class PoseDetector:
+    """MediaPipe PoseLandmarker in VIDEO mode. Timestamps are forced strictly increasing integer ms."""
+
+    def __init__(self, model_path: str | os.PathLike, *, num_poses: int = 1, min_detection: float = 0.5,
+                 min_presence: float = 0.5, min_tracking: float = 0.5) -> None:
+        os.environ.setdefault("GLOG_minloglevel", "2")  # silence MediaPipe's C++ INFO/WARNING chatter
+        try:
+            from mediapipe.tasks.python import BaseOptions, vision
+        except ImportError as exc:  # pragma: no cover - environment problem
+            raise PoseModelError(f"MediaPipe is not installed ({exc}); run ./setup.sh") from None
+        self._mp_image = _mp_image_factory()
+        options = vision.PoseLandmarkerOptions(
+            # Pass the bytes: MediaPipe cannot open paths with non-ASCII characters on every platform.
+            base_options=BaseOptions(model_asset_buffer=Path(model_path).read_bytes()),
+            running_mode=vision.RunningMode.VIDEO, num_poses=num_poses,
+            min_pose_detection_confidence=min_detection, min_pose_presence_confidence=min_presence,
+            min_tracking_confidence=min_tracking)
+        try:
+            self._landmarker = vision.PoseLandmarker.create_from_options(options)
+        except Exception as exc:  # MediaPipe raises RuntimeError/ValueError with C++ status text
+            raise PoseModelError(f"MediaPipe could not load the pose model {model_path}: {exc}") from None
+        self._last_ms = -1
+
+    def detect(self, image: np.ndarray, timestamp: float) -> list[Detection]:
+        """People on one RGB uint8 frame [H, W, 3] at `timestamp` seconds."""
+        h, w = image.shape[:2]
+        ms = max(int(round(timestamp * 1000.0)), self._last_ms + 1)
+        self._last_ms = ms
+        result = self._landmarker.detect_for_video(self._mp_image(np.ascontiguousarray(image)), ms)
+        people = []
+        for lms, world in zip(result.pose_landmarks, result.pose_world_landmarks):
+            img = np.array([(p.x * w, p.y * h, p.z * w, _f(p.visibility), _f(p.presence)) for p in lms],
+                           dtype=np.float32)
+            wld = np.array([(p.x, p.y, p.z) for p in world], dtype=np.float32)
+            people.append(Detection(img, wld))
+        return people
+
+    def close(self) -> None:
+        if self._landmarker is not None:
+            self._landmarker.close()
+            self._landmarker = None
+
+    def __enter__(self) -> "PoseDetector":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def _f(v: float | None) -> float:
+    return float("nan") if v is None else float(v)
+
+
+def _mp_image_factory():
+    import mediapipe as mp
+
+    return lambda rgb: mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
+
+
+def dedupe(people: list[Detection], overlap: float = 0.2) -> list[Detection]:
+    """Drop near-copies of one person (multi-pose MediaPipe sometimes returns the same body twice):
+    two detections whose body landmarks lie within `overlap` x body size of each other on average."""
+    kept: list[Detection] = []
+    for p in sorted(people, key=lambda d: -d.score):
+        if all(np.linalg.norm(p.xy[_BODY] - k.xy[_BODY], axis=1).mean() > overlap * min(p.size, k.size)
+               for k in kept):
+            kept.append(p)
+    return kept
+
+
+@dataclass
+class Track:
+    """One person over the key-frames: key-frame slot -> detection."""
+
+    ident: int
+    items: dict[int, Detection] = field(default_factory=dict)
+    last_slot: int = -1
+    last_frame: int = 0
+
+    @property
+    def last(self) -> Detection:
+        return self.items[self.last_slot]
+
+
+class PeopleTracker:
+    """Links detections over key-frames: optimal assignment on centre distance (in body sizes) plus size
+    change, gated by how far a person can plausibly move in the frames elapsed since last seen."""
+
+    def __init__(self, gate: float = 0.6, gate_per_frame: float = 0.05, gate_max: float = 3.0) -> None:
+        self.tracks: list[Track] = []
+        self.gate, self.gate_per_frame, self.gate_max = gate, gate_per_frame, gate_max
+
+    def update(self, slot: int, frame: int, people: list[Detection]) -> None:
+        from scipy.optimize import linear_sum_assignment
+
+        cost = np.full((len(self.tracks), len(people)), np.inf)
+        for i, tr in enumerate(self.tracks):
+            prev = tr.last
+            gate = min(self.gate + self.gate_per_frame * (frame - tr.last_frame), self.gate_max)
+            for j, p in enumerate(people):
+                c = np.linalg.norm(p.center - prev.center) / max(prev.size, p.size) + abs(math.log(p.size / prev.size))
+                if c <= gate:
+                    cost[i, j] = c
+        matched: set[int] = set()
+        if cost.size:
+            rows, cols = linear_sum_assignment(np.where(np.isfinite(cost), cost, 1e9))
+            for i, j in zip(rows, cols):
+                if np.isfinite(cost[i, j]):
+                    self._add(self.tracks[i], slot, frame, people[j])
+                    matched.add(j)
+        for j, p in enumerate(people):
+            if j not in matched:
+                tr = Track(len(self.tracks))
+                self.tracks.append(tr)
+                self._add(tr, slot, frame, p)
+
+    @staticmethod
+    def _add(tr: Track, slot: int, frame: int, p: Detection) -> None:
+        tr.items[slot] = p
+        tr.last_slot, tr.last_frame = slot, frame
+
+
+def choose_track(tracks: list[Track], rule: str | int, image_size: tuple[int, int]) -> Track | None:
+    """The performer. "largest": most image area over the clip (body size summed over the key-frames where
+    seen, so a big, long-present subject beats a passer-by crossing near the lens); "central": closeness to
+    the image centre summed the same way; int k: the k-th largest (0 = "largest")."""
+    if not tracks:
+        return None
+    w, h = image_size
+    centre, half_diag = np.array([w / 2, h / 2]), 0.5 * math.hypot(w, h)
+
+    def area(tr: Track) -> float:
+        return sum(d.size for d in tr.items.values())
+
+    def centrality(tr: Track) -> float:
+        return sum(max(0.0, 1.0 - np.linalg.norm(d.center - centre) / half_diag) for d in tr.items.values())
+
+    if rule == "largest":
+        return max(tracks, key=area)
+    if rule == "central":
+        return max(tracks, key=centrality)
+    if isinstance(rule, (int, np.integer)) and not isinstance(rule, bool):
+        ranked = sorted(tracks, key=area, reverse=True)
+        return ranked[int(rule)] if 0 <= int(rule) < len(ranked) else None
+    raise ValueError(f"person must be 'largest', 'central' or a rank (int >= 0), not {rule!r}")
