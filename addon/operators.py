@@ -1,0 +1,222 @@
+"""`uplift.capture_video`: video -> keyframed armature action, with progress, Esc to cancel and one undo step.
+
+Interactive (INVOKE): the capture runs in a worker thread (job.py); `modal` only polls it on a timer,
+shows progress in the status bar and the cursor, and cancels on Esc. Nothing touches the scene until the
+capture has succeeded; then apply.py writes the armature/action in one go and the operator finishes, so
+Blender records exactly one undo step. Cancel or failure returns CANCELLED: no undo step, scene unchanged.
+Scripts, batch and tests use EXEC (`bpy.ops.uplift.capture_video(filepath=...)`), which runs synchronously.
+"""
+import time
+from pathlib import Path
+from typing import Any
+
+import bpy
+from bpy.props import BoolProperty, StringProperty
+
+from . import apply, job, prefs, props
+
+
+def _video_info(path: str) -> Any | None:
+    """Size/frame count for the estimate; cached per file (probing opens the container)."""
+    try:
+        p = Path(bpy.path.abspath(path))
+        key = (str(p), p.stat().st_mtime)
+    except OSError:
+        return None
+    if key not in _INFO_CACHE:
+        try:
+            from importlib import import_module
+
+            from ._pkgs import inference
+            video = import_module(".video", inference.__name__)
+            _INFO_CACHE[key] = video.probe(p)
+        except Exception:  # noqa: BLE001 - unreadable clip or missing deps: no estimate, capture reports why
+            _INFO_CACHE[key] = None
+    return _INFO_CACHE[key]
+
+
+_INFO_CACHE: dict[tuple[str, float], Any] = {}
+
+
+def estimate_text(path: str, src: Any) -> str:
+    info = _video_info(path) if path else None
+    if info is None or not info.frame_count:
+        return "Estimated time: choose a readable video"
+    frames = info.frame_count
+    if src.use_frame_range:
+        end = src.frame_end + 1 if src.frame_end > 0 else frames
+        frames = max(0, min(end, frames) - src.frame_start)
+    secs = job.estimate_seconds(frames, src.stride, src.pose_model, info.width, info.height)
+    keys = -(-frames // max(1, src.stride))
+    return f"{frames} frames, {keys} key-frames: {job.format_seconds(secs)}"
+
+
+class UPLIFT_OT_capture_video(bpy.types.Operator):
+    """Capture the motion of a person in a video as keyframed animation on an armature"""
+
+    bl_idname = "uplift.capture_video"
+    bl_label = "Capture Motion from Video"
+    bl_options = {"REGISTER", "UNDO"}
+
+    filepath: StringProperty(name="Video", subtype="FILE_PATH")  # type: ignore[valid-type]
+    filter_glob: StringProperty(default=props.VIDEO_GLOB, options={"HIDDEN"})  # type: ignore[valid-type]
+    from_browser: BoolProperty(default=False, options={"HIDDEN", "SKIP_SAVE"})  # type: ignore[valid-type]
+    __annotations__.update(props.capture_props())
+
+    _job = None  # job.CaptureJob while running modal
+    _timer = None
+
+    # ---------------------------------------------------------------------------------------------------
+    def _options(self, context: Any) -> job.CaptureOptions:
+        return props.to_options(self, bpy.path.abspath(self.filepath), device=prefs.device(context),
+                                pose_model=prefs.pose_model_arg(self.pose_model, context))
+
+    def _check(self, context: Any) -> str:
+        """Refuse early with a message the user can act on, before any work is done."""
+        if not self.filepath:
+            return "Choose a video file."
+        if not Path(bpy.path.abspath(self.filepath)).is_file():
+            return f"Video file not found: {bpy.path.abspath(self.filepath)}"
+        if self.target_rig:
+            obj = context.scene.objects.get(self.target_rig)
+            if obj is None or obj.type != "ARMATURE":
+                return f"Target rig '{self.target_rig}' is not an armature in this scene."
+            if obj.library is not None or (obj.data is not None and obj.data.library is not None):
+                return f"Target rig '{self.target_rig}' is linked from a library; make it local or an override."
+        if context.mode not in {"OBJECT", "POSE"}:
+            return "Switch to Object or Pose mode to capture."
+        return ""
+
+    def draw(self, context: Any) -> None:
+        props.draw_options(self.layout, self, context)
+        self.layout.label(text=estimate_text(self.filepath, self), icon="TIME")
+
+    # --- synchronous (scripts, batch, tests) -----------------------------------------------------------
+    def execute(self, context: Any) -> set[str]:
+        if self.from_browser and context.window is not None:
+            # Chosen in the file browser: continue as a modal capture (progress + Esc) on a fresh invoke.
+            kwargs = {name: getattr(self, name) for name in ("filepath", *props.OPTION_NAMES)}
+            return bpy.ops.uplift.capture_video("INVOKE_DEFAULT", **kwargs)
+        if msg := self._check(context):
+            self.report({"ERROR"}, msg)
+            return {"CANCELLED"}
+        capture_job = job.CaptureJob(self._options(context))
+        try:
+            result = capture_job.run()
+        except Exception:  # noqa: BLE001 - every failure is reported, the scene is untouched
+            return self._fail(capture_job)
+        return self._finish(context, capture_job, result)
+
+    # --- interactive -----------------------------------------------------------------------------------
+    def invoke(self, context: Any, event: Any) -> set[str]:
+        if not self.filepath:
+            self.from_browser = True
+            context.window_manager.fileselect_add(self)
+            return {"RUNNING_MODAL"}
+        if msg := self._check(context):
+            self.report({"ERROR"}, msg)
+            return {"CANCELLED"}
+        self._job = job.CaptureJob(self._options(context))
+        self._job.start()
+        wm = context.window_manager
+        self._timer = wm.event_timer_add(0.1, window=context.window)
+        wm.modal_handler_add(self)
+        wm.progress_begin(0, 100)
+        context.workspace.status_text_set(self._job.status_text())
+        self.report({"INFO"}, f"Capturing {Path(self.filepath).name} (Esc to cancel)")
+        return {"RUNNING_MODAL"}
+
+    def modal(self, context: Any, event: Any) -> set[str]:
+        assert self._job is not None
+        if event.type == "ESC" and event.value == "PRESS":
+            self._job.cancel()
+            context.workspace.status_text_set("Uplift capture: cancelling...")
+            return {"RUNNING_MODAL"}
+        if event.type != "TIMER":
+            return {"PASS_THROUGH"}
+        if self._job.running:
+            context.window_manager.progress_update(int(100 * self._job.fraction()))
+            context.workspace.status_text_set(self._job.status_text())
+            return {"RUNNING_MODAL"}
+        self._end_modal(context)
+        if self._job.error is not None or self._job.result is None:
+            return self._fail(self._job)
+        return self._finish(context, self._job, self._job.result)
+
+    def cancel(self, context: Any) -> None:
+        """Blender is closing the operator (e.g. the file is being closed): stop the worker, change nothing."""
+        if self._job is not None:
+            self._job.cancel()
+        self._end_modal(context)
+
+    def _end_modal(self, context: Any) -> None:
+        wm = context.window_manager
+        if self._timer is not None:
+            wm.event_timer_remove(self._timer)
+            self._timer = None
+        wm.progress_end()
+        context.workspace.status_text_set(None)
+
+    # --- shared ----------------------------------------------------------------------------------------
+    def _fail(self, capture_job: job.CaptureJob) -> set[str]:
+        from ._pkgs import inference
+
+        if isinstance(capture_job.error, inference.CaptureCancelled):
+            self.report({"WARNING"}, "Capture cancelled; the scene was not changed.")
+        else:
+            if capture_job.error_detail:
+                print(capture_job.error_detail)
+            self.report({"ERROR"}, capture_job.error_message())
+        return {"CANCELLED"}
+
+    def _finish(self, context: Any, capture_job: job.CaptureJob, result: Any) -> set[str]:
+        t0 = time.perf_counter()
+        try:
+            applied = apply.apply_capture(context, result, capture_job.options)
+        except Exception as exc:  # noqa: BLE001 - apply_capture rolls its own changes back before raising
+            from ._pkgs import inference
+
+            if not isinstance(exc, inference.UpliftError):
+                import traceback
+                traceback.print_exc()
+            self.report({"ERROR"}, f"Could not write the animation: {exc}")
+            return {"CANCELLED"}
+        frames = len(result.joints3d)
+        w, h = result.image_size
+        job.learn(result.timings, frames, len(result.keyframes), capture_job.options.pose_model,
+                  int(w), int(h), time.perf_counter() - t0)
+        for warning in capture_job.warnings + list(getattr(result, "warnings", [])) + applied.warnings:
+            self.report({"WARNING"}, str(warning))
+        self.report({"INFO"}, applied.summary(capture_job.finished - capture_job.started))
+        return {"FINISHED"}
+
+
+class UPLIFT_OT_estimate_refresh(bpy.types.Operator):
+    """Forget cached video information (after replacing a file with the same name)"""
+
+    bl_idname = "uplift.estimate_refresh"
+    bl_label = "Refresh Estimate"
+    bl_options = {"INTERNAL"}
+
+    def execute(self, context: Any) -> set[str]:
+        _INFO_CACHE.clear()
+        return {"FINISHED"}
+
+
+def menu_import(self: Any, context: Any) -> None:
+    self.layout.operator(UPLIFT_OT_capture_video.bl_idname, text="Motion from Video (Uplift)")
+
+
+CLASSES = (UPLIFT_OT_capture_video, UPLIFT_OT_estimate_refresh)
+
+
+def register() -> None:
+    for cls in CLASSES:
+        bpy.utils.register_class(cls)
+    bpy.types.TOPBAR_MT_file_import.append(menu_import)
+
+
+def unregister() -> None:
+    bpy.types.TOPBAR_MT_file_import.remove(menu_import)
+    for cls in reversed(CLASSES):
+        bpy.utils.unregister_class(cls)
