@@ -91,8 +91,10 @@ def format_seconds(seconds: float) -> str:
 class CaptureJob:
     """Runs one capture. `start()` uses a worker thread (UI), `run()` blocks (scripts, batch, tests)."""
 
-    def __init__(self, options: CaptureOptions, capture_fn: Callable[..., Any] | None = None) -> None:
+    def __init__(self, options: CaptureOptions, capture_fn: Callable[..., Any] | None = None,
+                 on_progress: Callable[[str, int, int], None] | None = None) -> None:
         self.options = options
+        self._on_progress = on_progress  # called from the worker thread (batch prints it)
         self._capture = capture_fn or inference.capture
         self._lock = threading.Lock()
         self._cancel = threading.Event()
@@ -108,6 +110,8 @@ class CaptureJob:
     def _progress(self, stage: str, done: int, total: int) -> None:
         with self._lock:
             self.stage, self.done_count, self.total = stage, int(done), int(total)
+        if self._on_progress is not None:
+            self._on_progress(stage, done, total)
 
     def run(self) -> Any:
         """Blocking capture; returns the CaptureResult or raises (CaptureCancelled on cancel)."""
