@@ -22,7 +22,7 @@ NUM_LANDMARKS = 33
 _BODY = np.array([11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28])
 
 
-@dataclass
+@dataclass(eq=False)
 class Detection:
     """One person on one frame. image: [33, 5] x_px, y_px, z (MediaPipe relative depth, x-scale),
     visibility, presence; world: [33, 3] metres, origin between the hips (MediaPipe's world landmarks)."""
