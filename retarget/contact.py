@@ -1,0 +1,152 @@
+"""Foot contact detection, foot locking and grounding (world coordinates, Z up, floor at Z = 0).
+
+The 17 joints end at the ankles, so "foot on the floor" means "ankle at its standing height"
+(`ankle_height`, the ankle joint centre above the sole, ~8 cm for an adult).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import quat
+from .skeleton import FEET, INDEX as J
+
+_LEG = {J["LAnkle"]: (J["LHip"], J["LKnee"]), J["RAnkle"]: (J["RHip"], J["RKnee"])}
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) index pairs of True runs in a 1-D bool array."""
+    m = np.concatenate([[False], np.asarray(mask, bool), [False]])
+    d = np.flatnonzero(np.diff(m.astype(int)))
+    return list(zip(d[::2], d[1::2]))
+
+
+def _clean(mask: np.ndarray, min_len: int, max_gap: int) -> np.ndarray:
+    m = np.asarray(mask, bool).copy()
+    for s, e in _runs(~m):  # close short gaps (a noisy frame inside a stance)
+        if e - s <= max_gap and s > 0 and e < len(m):
+            m[s:e] = True
+    for s, e in _runs(m):  # drop blips shorter than a real stance
+        if e - s < min_len:
+            m[s:e] = False
+    return m
+
+
+def foot_speed(ankles: np.ndarray, fps: float) -> np.ndarray:
+    """Horizontal speed [T, F] (m/s) of ankle tracks [T, F, 3]."""
+    if len(ankles) < 2:
+        return np.zeros(ankles.shape[:2])
+    return np.linalg.norm(np.gradient(ankles[..., :2], axis=0), axis=-1) * fps
+
+
+def detect_contacts(ankles: np.ndarray, fps: float, ankle_height: float = 0.08, h_on: float = 0.05,
+                    h_off: float = 0.09, v_on: float = 0.4, v_off: float = 0.8, use_speed: bool = True,
+                    min_s: float = 0.08, max_gap_s: float = 0.05) -> np.ndarray:
+    """bool [T, F] for ankle tracks [T, F, 3] (world, floor at 0).
+
+    A foot enters contact when it is within h_on of its standing height and (if use_speed) slower than
+    v_on; it leaves when it rises above h_off or moves faster than v_off (hysteresis: no flicker at the
+    threshold). Contacts shorter than min_s are dropped and gaps up to max_gap_s closed.
+    """
+    a = np.asarray(ankles, dtype=np.float64)
+    h = a[..., 2] - ankle_height
+    v = foot_speed(a, fps) if use_speed else np.zeros(h.shape)
+    on = (h < h_on) & (v < v_on)
+    off = (h > h_off) | (v > v_off)
+    out = np.zeros(h.shape, bool)
+    for f in range(h.shape[1]):
+        state = False
+        for t in range(h.shape[0]):
+            state = (not off[t, f]) if state else bool(on[t, f])
+            out[t, f] = state
+        out[:, f] = _clean(out[:, f], max(1, round(min_s * fps)), max(0, round(max_gap_s * fps)))
+    return out
+
+
+def floor_level(ankle_z: np.ndarray, fps: float, ankles_xy: np.ndarray | None = None,
+                h_on: float = 0.05) -> float:
+    """Height of the ankles when standing [T, F] -> scalar: the median ankle height over frames where the
+    foot is near the lowest levels seen (and slow, when horizontal tracks are given)."""
+    z = np.asarray(ankle_z, dtype=np.float64)
+    low = np.percentile(z.min(axis=1), 20)
+    near = z < low + h_on
+    if ankles_xy is not None and len(z) > 2:
+        v = np.linalg.norm(np.gradient(np.asarray(ankles_xy, float), axis=0), axis=-1) * fps
+        slow = near & (v < 0.4)
+        near = slow if slow.sum() >= 5 else near
+    return float(np.median(z[near]))
+
+
+def lock_feet(joints: np.ndarray, contacts: np.ndarray, fps: float, ankle_height: float = 0.08,
+              blend_s: float = 0.12) -> np.ndarray:
+    """Pin each ankle while its foot is in contact (to the median of its contact positions, never below
+    standing height) and re-solve the knee by two-bone IK so thigh and shin keep their lengths.
+
+    The pin fades in/out over blend_s around each contact (smoothstep) so there is no pop. A target out of
+    the leg's reach is pulled back along the hip-ankle line (the foot then slides by that amount).
+    """
+    j = np.array(joints, dtype=np.float64, copy=True)
+    T = j.shape[0]
+    nb = max(1, int(round(blend_s * fps)))
+    t_idx = np.arange(T)
+    side = quat.normalize(j[:, J["LHip"]] - j[:, J["RHip"]])
+    up = quat.normalize(j[:, J["Spine"]] - j[:, J["Pelvis"]])
+    fwd = quat.normalize(np.cross(side, up))  # body forward (bend direction of a straight knee)
+    for f, ank in enumerate(FEET):
+        hip_i, knee_i = _LEG[ank]
+        a = j[:, ank].copy()
+        weight = np.zeros(T)
+        target = a.copy()
+        for s, e in _runs(contacts[:, f]):
+            goal = np.median(a[s:e], axis=0)
+            goal[2] = max(goal[2], ankle_height)
+            dist = np.maximum(np.maximum(s - t_idx, t_idx - (e - 1)), 0)  # frames outside the run
+            x = np.clip(1 - dist / (nb + 1), 0, 1)
+            w = x * x * (3 - 2 * x)
+            take = w > weight
+            weight[take] = w[take]
+            target[take] = goal
+        if not weight.any():
+            continue
+        goal = a + weight[:, None] * (target - a)
+        hip, knee = j[:, hip_i], j[:, knee_i]
+        l1 = np.linalg.norm(knee - hip, axis=-1)
+        l2 = np.linalg.norm(a - knee, axis=-1)
+        d_vec = goal - hip
+        d = np.linalg.norm(d_vec, axis=-1)
+        u = d_vec / np.maximum(d, 1e-9)[:, None]
+        d = np.clip(d, np.abs(l1 - l2) + 1e-6, (l1 + l2) * (1 - 1e-6))
+        goal = hip + u * d[:, None]
+        # Bend direction: the knee's current offset from the hip->goal line, else body forward.
+        kv = knee - hip
+        perp = kv - np.sum(kv * u, axis=-1, keepdims=True) * u
+        pf = fwd - np.sum(fwd * u, axis=-1, keepdims=True) * u
+        straight = np.linalg.norm(perp, axis=-1) < 1e-4
+        perp = np.where(straight[:, None], pf, perp)
+        v = quat.normalize(perp)
+        along = (l1 ** 2 - l2 ** 2 + d ** 2) / (2 * d)
+        height = np.sqrt(np.maximum(l1 ** 2 - along ** 2, 0.0))
+        j[:, knee_i] = hip + u * along[:, None] + v * height[:, None]
+        j[:, ank] = goal
+    return j
+
+
+def ground(joints: np.ndarray, fps: float, ankle_height: float = 0.08, margin: float = 0.0,
+           hold_s: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+    """Lift the whole body where any joint would be under the floor (ankles: under standing height).
+
+    Returns (joints, lift [T]). The lift is spread over +-hold_s with a smooth bump so it never snaps.
+    """
+    j = np.array(joints, dtype=np.float64, copy=True)
+    floor = np.full(j.shape[1], margin)
+    floor[list(FEET)] = ankle_height
+    need = np.maximum(0.0, (floor[None] - j[..., 2]).max(axis=1))
+    if not need.any():
+        return j, need
+    n = max(1, int(round(hold_s * fps)))
+    k = np.hanning(2 * n + 3)[1:-1]
+    lift = need.copy()
+    for t in np.flatnonzero(need > 0):  # each frame's need, spread as a bump no lower than needed
+        lo, hi = max(0, t - n), min(len(need), t + n + 1)
+        lift[lo:hi] = np.maximum(lift[lo:hi], need[t] * k[lo - (t - n): hi - (t - n)])
+    j[..., 2] += lift[:, None]
+    return j, lift
