@@ -1,0 +1,117 @@
+"""Training/evaluation samples from mocap: windows -> bone scaling -> virtual camera -> detector-like 2D.
+
+One sample = one window of `cfg.n_tok` output-rate tokens around a random centre frame of a clip:
+  * speed augmentation: token k sits at frame c + (k - n_tok//2) * s_out * speed, speed log-uniform 0.8-1.25,
+    linear interpolation; positions off the clip repeat the edge frame (as in the paper).
+  * random bone lengths: global x0.88-1.12, each left/right bone pair x0.92-1.08 (symmetric, so the derived
+    Thorax stays the shoulder midpoint).
+  * a random camera (inference/cameras.py) and detector-like 2D (inference/noise.py), normalised.
+  * a key-frame mask (`key_masks`): integer strides from cfg.train_strides, or real-valued strides 1-25
+    (what a 24-60 fps video looks like on the model's 30 Hz grid), sometimes with lost key-frames.
+Targets are camera-space, pelvis-relative metres.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .cameras import Cameras, random_cameras
+from .data import Clip, clip_weights
+from .landmarks import canonical_torso_2d
+from .model import UpliftConfig, normalize_2d
+from .noise import detector_noise, detector_points_3d
+from .skeleton import INDEX, PARENTS
+
+# Joints whose incoming bone shares one random factor (left/right symmetric; spine pair together).
+_BONE_GROUPS = (("RHip", "LHip"), ("RKnee", "LKnee"), ("RAnkle", "LAnkle"), ("Spine", "Thorax"), ("Neck",),
+                ("Head",), ("LShoulder", "RShoulder"), ("LElbow", "RElbow"), ("LWrist", "RWrist"))
+STRIDE_WEIGHTS = {1: 1.0, 2: 1.0, 4: 1.0, 5: 1.0, 10: 2.0, 20: 2.0}
+
+
+def sample_windows(clips: list[Clip], cfg: UpliftConfig, b: int, rng: np.random.Generator,
+                   speed: tuple[float, float] = (0.8, 1.25)) -> np.ndarray:
+    """[b, n_tok, 17, 3] world windows from random clips and centres (clip choice by `clip_weights`)."""
+    ci = rng.choice(len(clips), size=b, p=clip_weights(clips))
+    sp = np.exp(rng.uniform(np.log(speed[0]), np.log(speed[1]), b))
+    offs = (np.arange(cfg.n_tok) - cfg.n_tok // 2) * cfg.s_out
+    out = np.empty((b, cfg.n_tok, 17, 3), dtype=np.float32)
+    for k, (c, s) in enumerate(zip(ci, sp)):
+        j = clips[c].joints
+        t = np.clip(rng.uniform(0, len(j) - 1) + offs * s, 0, len(j) - 1)
+        i0 = np.minimum(t.astype(int), len(j) - 2) if len(j) > 1 else np.zeros(len(t), int)
+        w = (t - i0)[:, None, None].astype(np.float32) if len(j) > 1 else 0.0
+        out[k] = (1 - w) * j[i0] + w * j[np.minimum(i0 + 1, len(j) - 1)]
+    return out
+
+
+def scale_bones(x: np.ndarray, rng: np.random.Generator, glob: tuple[float, float] = (0.88, 1.12),
+                per_bone: tuple[float, float] = (0.92, 1.08)) -> np.ndarray:
+    """Random bone lengths per sample, rebuilt root-outwards; the root trajectory is kept."""
+    b = x.shape[0]
+    fac = np.ones((b, 17), dtype=np.float32)
+    for group in _BONE_GROUPS:
+        f = rng.uniform(*per_bone, b)
+        for name in group:
+            fac[:, INDEX[name]] = f
+    fac *= rng.uniform(*glob, b)[:, None]
+    out = x.copy()
+    for j, p in enumerate(PARENTS):
+        if p >= 0:
+            out[:, :, j] = out[:, :, p] + fac[:, None, j, None] * (x[:, :, j] - x[:, :, p])
+    return out
+
+
+def key_masks(b: int, n: int, cfg: UpliftConfig, rng: np.random.Generator, strides: list[float] | None = None,
+              real_p: float = 0.35, real_max: float = 25.0, drop_p: float = 0.3) -> np.ndarray:
+    """[b, n] bool key-frame masks on the token grid (see module docstring)."""
+    pos = np.arange(n) * cfg.s_out
+    s_set = list(STRIDE_WEIGHTS) if strides is None else strides
+    s_set = [s for s in s_set if s % cfg.s_out == 0] or [cfg.s_out]
+    p = np.array([STRIDE_WEIGHTS.get(s, 1.0) for s in s_set]); p /= p.sum()
+    masks = np.zeros((b, n), dtype=bool)
+    for k in range(b):
+        if strides is None and cfg.s_out == 1 and rng.random() < real_p:
+            u = rng.uniform(1.0, real_max)
+            t = np.round(rng.uniform(0, u) + np.arange(0, n / u + 1) * u).astype(int)
+            masks[k, t[t < n]] = True
+        else:
+            s = s_set[rng.choice(len(s_set), p=p)]
+            phase = rng.integers(0, s // cfg.s_out) * cfg.s_out
+            masks[k] = (pos + phase) % s == 0
+        if strides is None and rng.random() < drop_p:
+            keep = masks[k] & (rng.random(n) >= rng.uniform(0, 0.25))
+            if keep.sum() >= 2:
+                masks[k] = keep
+    return masks
+
+
+def make_2d(cam3d: np.ndarray, cams: Cameras, rng: np.random.Generator | None,
+            sigma_px: float | None = None, noise_rng: np.random.Generator | None = None) -> np.ndarray:
+    """Camera-space joints -> normalised detector-like 2D [B, N, 17, 2].
+
+    rng given: training (random landmark offsets + detector noise). rng None: evaluation (mean offsets and
+    i.i.d. Gaussian noise of sigma_px pixels drawn from noise_rng)."""
+    px = cams.project(detector_points_3d(cam3d, rng))
+    if rng is not None:
+        px = detector_noise(px, rng)
+    elif sigma_px:
+        px = px + (noise_rng or np.random.default_rng(0)).standard_normal(px.shape).astype(np.float32) * sigma_px
+    px = canonical_torso_2d(px)
+    return normalize_2d(px, cams.size[:, None, None, :].astype(np.float32))
+
+
+def training_batch(clips: list[Clip], cfg: UpliftConfig, b: int, rng: np.random.Generator) -> dict:
+    """Everything one step needs: x2d [b,n,17,2], key [b,n], y3d [b,n,17,3] (numpy)."""
+    world = scale_bones(sample_windows(clips, cfg, b, rng), rng)
+    cams = random_cameras(world, rng)
+    cam3d = cams.to_camera(world)
+    y3d = cam3d - cam3d[:, :, :1]
+    x2d = make_2d(cam3d, cams, rng)
+    key = key_masks(b, cfg.n_tok, cfg, rng)
+    flip = rng.random(b) < 0.5
+    if flip.any():
+        from .skeleton import FLIP_PERM
+        perm = list(FLIP_PERM)
+        x2d[flip] = x2d[flip][:, :, perm] * np.array([-1, 1], np.float32)
+        y3d[flip] = y3d[flip][:, :, perm] * np.array([-1, 1, 1], np.float32)
+    x2d[~key] = 0.0
+    return {"x2d": x2d, "key": key, "y3d": y3d.astype(np.float32)}

@@ -1,0 +1,211 @@
+"""`python -m inference train`: train the uplifting model on mocap with virtual cameras (CPU or GPU).
+
+Progress goes to stdout (one line every --log-every steps); a checkpoint (model, EMA, optimiser, step) is
+written to <out>/ckpt.pt every --ckpt-minutes and at the end; rerunning the same command resumes from it.
+`--export <file.safetensors>` writes the EMA weights (fp16 by default) with the config in the metadata.
+
+Schedule: AdamW, lr and weight decay both x`--decay` every `--epoch-steps` steps (the paper's x0.99 per
+epoch), linear warm-up, EMA of the weights (used for validation and export), flip augmentation,
+multi-stride key-frame sampling (inference/synth.py). Loss = 0.5 centre MPJPE + 0.5 sequence MPJPE.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import signal
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .data import DEFAULT_MOCAP, load_clips
+from .model import PRESETS, UpliftConfig, UpliftUpsample, count_parameters, get_config
+from .synth import training_batch
+
+
+def mpjpe(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    return (pred - target).norm(dim=-1).mean()
+
+
+def batch_loss(model: UpliftUpsample, batch: dict, device: torch.device) -> tuple[torch.Tensor, dict]:
+    x = torch.from_numpy(batch["x2d"]).to(device)
+    key = torch.from_numpy(batch["key"]).to(device)
+    y = torch.from_numpy(batch["y3d"]).to(device)
+    seq, centre = model(x, key)
+    c = model.cfg.n_tok // 2
+    l_seq, l_c = mpjpe(seq, y), mpjpe(centre, y[:, c])
+    return 0.5 * l_seq + 0.5 * l_c, {"seq_mm": 1000 * l_seq.item(), "centre_mm": 1000 * l_c.item()}
+
+
+class EMA:
+    """Exponential moving average of parameters and buffers (with the usual warm-up of the decay)."""
+
+    def __init__(self, model: torch.nn.Module, decay: float) -> None:
+        self.decay = decay
+        self.state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+    @torch.no_grad()
+    def update(self, model: torch.nn.Module, step: int) -> None:
+        d = min(self.decay, (1 + step) / (10 + step))
+        for k, v in model.state_dict().items():
+            if v.dtype.is_floating_point:
+                self.state[k].mul_(d).add_(v.detach(), alpha=1 - d)
+            else:
+                self.state[k].copy_(v)
+
+
+def export_weights(state: dict, cfg: UpliftConfig, path: str | Path, fp16: bool = True,
+                   extra: dict | None = None) -> Path:
+    """Write weights as safetensors; the config (JSON) and `extra` go in the metadata, so no other file is needed."""
+    from safetensors.torch import save_file
+
+    tensors = {k: (v.half() if fp16 and v.dtype.is_floating_point else v).contiguous().cpu() for k, v in state.items()}
+    meta = {"format": "uplift-upsample", "config": json.dumps(cfg.to_dict())}
+    meta.update({k: str(v) for k, v in (extra or {}).items()})
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(path), metadata=meta)
+    return path
+
+
+def save_checkpoint(path: Path, model, ema: EMA, opt, step: int, cfg: UpliftConfig, args: dict,
+                    hours: float) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save({"model": model.state_dict(), "ema": ema.state, "opt": opt.state_dict(), "step": step,
+                "config": json.dumps(cfg.to_dict()), "args": json.dumps(args), "hours": hours}, tmp)
+    tmp.replace(path)
+
+
+@torch.no_grad()
+def validate(model: UpliftUpsample, state: dict, val_batches: list[dict], device: torch.device) -> float:
+    """Centre MPJPE (mm) of the given weights on fixed validation batches."""
+    backup = {k: v.clone() for k, v in model.state_dict().items()}
+    model.load_state_dict(state)
+    model.eval()
+    vals = [batch_loss(model, b, device)[1]["centre_mm"] for b in val_batches]
+    model.load_state_dict(backup)
+    model.train()
+    return float(np.mean(vals))
+
+
+def train(args: argparse.Namespace) -> Path:
+    torch.set_num_threads(args.threads)
+    device = torch.device(args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu"))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    ckpt_path = out / "ckpt.pt"
+    cfg = get_config(args.preset)
+    start, hours_before = 0, 0.0
+    model = UpliftUpsample(cfg).to(device)
+    ema = EMA(model, args.ema)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.wd)
+    if ckpt_path.exists() and not args.fresh:
+        ck = torch.load(ckpt_path, map_location=device, weights_only=True)
+        cfg = UpliftConfig.from_dict(json.loads(ck["config"]))
+        model = UpliftUpsample(cfg).to(device)
+        model.load_state_dict(ck["model"])
+        ema = EMA(model, args.ema)
+        ema.state = {k: v.to(device) for k, v in ck["ema"].items()}
+        opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.wd)
+        opt.load_state_dict(ck["opt"])
+        start, hours_before = int(ck["step"]), float(ck.get("hours", 0.0))
+        print(f"resumed from {ckpt_path} at step {start}", flush=True)
+    print(f"preset {args.preset}: {count_parameters(model):,} parameters, n_tok {cfg.n_tok}, fps {cfg.fps}, "
+          f"device {device}, threads {args.threads}", flush=True)
+    clips = load_clips(args.mocap, fps=cfg.fps, split="train", max_clips=args.max_clips)
+    print(f"{len(clips)} training clips, {sum(len(c.joints) for c in clips) / cfg.fps / 60:.1f} min", flush=True)
+    val_batches = []
+    if args.val_every:
+        vclips = load_clips(args.mocap, fps=cfg.fps, split="val", max_clips=args.max_clips)
+        vrng = np.random.default_rng(1234)
+        val_batches = [training_batch(vclips, cfg, args.batch, vrng) for _ in range(args.val_batches)]
+    rng = np.random.default_rng(args.seed + start)
+    torch.manual_seed(args.seed + start)
+    model.train()
+    t_start, t_log, last_ckpt = time.time(), time.time(), time.time()
+    run_log = []
+    stop = {"now": False}
+    old = signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
+    step = start
+    for step in range(start, args.steps):
+        scale = args.decay ** (step // args.epoch_steps) * min(1.0, (step + 1) / args.warmup)
+        for g in opt.param_groups:
+            g["lr"], g["weight_decay"] = args.lr * scale, args.wd * scale
+        batch = training_batch(clips, cfg, args.batch, rng)
+        loss, parts = batch_loss(model, batch, device)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        ema.update(model, step)
+        loss_v = loss.item()
+        if not math.isfinite(loss_v):
+            raise RuntimeError(f"loss became {loss_v} at step {step}")
+        run_log.append(loss_v)
+        done = step + 1
+        if done % args.log_every == 0 or done == args.steps:
+            dt = time.time() - t_log
+            t_log = time.time()
+            print(f"step {done}/{args.steps} loss {1000 * np.mean(run_log[-args.log_every:]):.1f} mm "
+                  f"(seq {parts['seq_mm']:.1f}, centre {parts['centre_mm']:.1f}) lr {args.lr * scale:.2e} "
+                  f"{args.log_every * args.batch / dt:.0f} samples/s", flush=True)
+        if val_batches and (done % args.val_every == 0 or done == args.steps):
+            print(f"step {done} val centre MPJPE (EMA) {validate(model, ema.state, val_batches, device):.1f} mm",
+                  flush=True)
+        if time.time() - last_ckpt > 60 * args.ckpt_minutes or done == args.steps or stop["now"]:
+            hours = hours_before + (time.time() - t_start) / 3600
+            save_checkpoint(ckpt_path, model, ema, opt, done, cfg, vars(args), hours)
+            last_ckpt = time.time()
+            print(f"checkpoint {ckpt_path} at step {done} ({hours:.2f} h)", flush=True)
+        if stop["now"]:
+            print("stopped by SIGTERM after saving the checkpoint", flush=True)
+            break
+    signal.signal(signal.SIGTERM, old)
+    return ckpt_path
+
+
+def export_from_checkpoint(ckpt: str | Path, dest: str | Path, fp16: bool = True) -> Path:
+    ck = torch.load(ckpt, map_location="cpu", weights_only=True)
+    cfg = UpliftConfig.from_dict(json.loads(ck["config"]))
+    return export_weights(ck["ema"], cfg, dest, fp16=fp16,
+                          extra={"step": ck["step"], "train_hours": f"{ck.get('hours', 0.0):.2f}"})
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m inference train", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--preset", default="compact", choices=sorted(PRESETS))
+    p.add_argument("--mocap", default=str(DEFAULT_MOCAP), help="folder with *_h36m17.npz and index.json")
+    p.add_argument("--out", default="runs/compact", help="run folder (log, ckpt.pt)")
+    p.add_argument("--steps", type=int, default=20000)
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--wd", type=float, default=1e-2)
+    p.add_argument("--decay", type=float, default=0.98, help="lr and wd factor per epoch")
+    p.add_argument("--epoch-steps", type=int, default=200)
+    p.add_argument("--warmup", type=int, default=200)
+    p.add_argument("--ema", type=float, default=0.999)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--log-every", type=int, default=50)
+    p.add_argument("--val-every", type=int, default=500)
+    p.add_argument("--val-batches", type=int, default=4)
+    p.add_argument("--ckpt-minutes", type=float, default=5.0)
+    p.add_argument("--max-clips", type=int, default=None, help="use only the first N clips (smoke tests)")
+    p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
+    p.add_argument("--export", metavar="FILE", help="export EMA weights of <out>/ckpt.pt to FILE and exit")
+    p.add_argument("--fp32", action="store_true", help="export in float32 instead of float16")
+    return p
+
+
+def main(argv: list[str]) -> int:
+    args = parser().parse_args(argv)
+    if args.export:
+        path = export_from_checkpoint(Path(args.out) / "ckpt.pt", args.export, fp16=not args.fp32)
+        print(f"wrote {path}")
+        return 0
+    train(args)
+    return 0
