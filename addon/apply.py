@@ -1,6 +1,37 @@
-"""Main-thread step after a successful capture: retarget onto the rig and write the keys (filled in below)."""
+"""Main-thread step after a successful capture: retarget the joints and write one new action, all or nothing.
+
+Everything the write adds (armature, action, 2D-check camera/clip/empties) is created here in one go;
+if anything fails half-way, `_Rollback` removes what was added and puts the target rig's action back, so
+a failure leaves the scene as it was even outside Blender's undo (scripts, batch).
+"""
+import math
 from dataclasses import dataclass, field
+from importlib import import_module
+from pathlib import Path
 from typing import Any
+
+import bpy
+
+from . import check2d
+from ._pkgs import inference, retarget
+from .job import CaptureOptions
+
+# Smoothing slider (0..1) -> Butterworth cutoff: 0.5 gives the retarget default 6 Hz, 1 gives 3 Hz.
+CUTOFF_LIGHT_HZ = 12.0
+
+
+def _retarget_module(name: str) -> Any:
+    return import_module(f".{name}", retarget.__name__)
+
+
+def retarget_options(options: CaptureOptions) -> Any:
+    motion = _retarget_module("motion")
+    s = min(max(float(options.smoothing), 0.0), 1.0)
+    return motion.RetargetOptions(
+        smoothing="none" if s <= 0.0 else "butterworth",
+        cutoff_hz=CUTOFF_LIGHT_HZ * 4.0 ** (-s),
+        root_motion="full" if options.root_motion else "in_place",
+        foot_lock=bool(options.foot_locking))
 
 
 @dataclass
@@ -8,11 +39,105 @@ class Applied:
     armature: Any
     action: Any
     frames: int
+    bonemap_source: str
+    kept_action: Any = None
+    check: Any = None
     warnings: list[str] = field(default_factory=list)
 
     def summary(self, seconds: float) -> str:
-        return f"Captured {self.frames} frames onto '{self.armature.name}' as action '{self.action.name}' in {seconds:.1f} s"
+        kept = f"; previous action '{self.kept_action.name}' kept in a muted NLA track" if self.kept_action else ""
+        return (f"Captured {self.frames} frames onto '{self.armature.name}' as action '{self.action.name}' "
+                f"({self.bonemap_source}) in {seconds:.1f} s{kept}")
 
 
-def apply_capture(context: Any, result: Any, options: Any) -> Applied:
-    raise NotImplementedError
+_COLLECTIONS = ("objects", "armatures", "actions", "cameras", "movieclips", "collections")
+
+
+class _Rollback:
+    """Remembers which datablocks existed and the target's animation state; `undo()` restores both."""
+
+    def __init__(self, target: Any | None) -> None:
+        self.before = {c: {id_.as_pointer() for id_ in getattr(bpy.data, c)} for c in _COLLECTIONS}
+        self.target = target
+        ad = target.animation_data if target is not None else None
+        self.action = ad.action if ad is not None else None
+        self.fake_user = self.action.use_fake_user if self.action is not None else None
+        self.slot = getattr(ad, "action_slot", None) if ad is not None else None
+        self.tracks = len(ad.nla_tracks) if ad is not None else 0
+        self.had_animation_data = ad is not None
+
+    def undo(self) -> None:
+        if self.target is not None:
+            ad = self.target.animation_data
+            if ad is not None:
+                while len(ad.nla_tracks) > self.tracks:
+                    ad.nla_tracks.remove(ad.nla_tracks[-1])
+                ad.action = self.action
+                if self.slot is not None and hasattr(ad, "action_slot"):
+                    ad.action_slot = self.slot
+                if not self.had_animation_data:
+                    self.target.animation_data_clear()
+            if self.action is not None:
+                self.action.use_fake_user = bool(self.fake_user)
+        for c in reversed(_COLLECTIONS):  # objects before their data
+            coll = getattr(bpy.data, c)
+            for id_ in [i for i in coll if i.as_pointer() not in self.before[c]]:
+                coll.remove(id_)
+
+
+def _target(context: Any, name: str) -> Any | None:
+    if not name:
+        return None
+    obj = context.scene.objects.get(name)
+    if obj is None or obj.type != "ARMATURE":
+        raise inference.UpliftError(f"Target rig '{name}' is not an armature in scene '{context.scene.name}'.")
+    return obj
+
+
+def apply_capture(context: Any, result: Any, options: CaptureOptions) -> Applied:
+    """Retarget `result` (a CaptureResult) and key it onto the target rig or a new armature."""
+    motion_mod = _retarget_module("motion")
+    bpy_keys = _retarget_module("bpy_keys")
+    bonemap = _retarget_module("bonemap")
+    scene = context.scene
+    target = _target(context, options.target)
+    motion = motion_mod.retarget_motion(result.joints3d, fps=result.fps, points2d=result.points2d,
+                                        image_size=tuple(result.image_size), options=retarget_options(options))
+    name = Path(result.source).stem
+    first = int(scene.frame_start)
+    scene_fps = scene.render.fps / scene.render.fps_base
+    step = scene_fps / float(result.fps)
+    warnings = list(motion.warnings)
+    if abs(step - 1.0) > 1e-3:
+        warnings.append(f"The video runs at {result.fps:.3g} fps and the scene at {scene_fps:.3g} fps: keys are "
+                        f"spaced {step:.3g} frames apart to keep real-time speed. Set the scene to "
+                        f"{result.fps:.3g} fps before capturing for one key per frame.")
+
+    rollback = _Rollback(target)
+    try:
+        obj = target or bpy_keys.build_default_armature(name, motion.bone_lengths, collection=scene.collection)
+        rest = bpy_keys.rig_rest(obj)
+        source, bmap, constants = bonemap.bonemap_for(rest.names, rest.parents)
+        if "hips" not in bmap or not any(s in bmap for s in ("thigh.L", "thigh.R")):
+            raise inference.UpliftError(
+                f"Could not find the hips and legs in '{obj.name}' (bone names: {', '.join(rest.names[:8])}...). "
+                f"Use a Rigify, Mixamo-style or other humanoid rig, or leave Target Rig empty for a new armature.")
+        report, _pose = bpy_keys.retarget_onto(
+            obj, motion.rotations, motion.root, motion.bone_lengths, name, bonemap=bmap, constants=constants,
+            fps=result.fps, frame_start=first)
+        check = None
+        if options.check_2d:
+            check = check2d.build(context, result, name, first)
+        last = report.frame_range[1]
+        if last > scene.frame_end:
+            warnings.append(f"Scene end frame extended from {scene.frame_end} to {math.ceil(last)} to show the capture.")
+            scene.frame_end = math.ceil(last)
+        if target is None:
+            for o in context.view_layer.objects:
+                o.select_set(False)
+            obj.select_set(True)
+            context.view_layer.objects.active = obj
+    except Exception:
+        rollback.undo()
+        raise
+    return Applied(obj, report.action, len(result.joints3d), source, report.kept_action, check, warnings)

@@ -45,7 +45,9 @@ def pixels_to_camera(points: np.ndarray, image_size: tuple[int, int], extent: tu
 
 
 def build(context: Any, result: Any, name: str, first_frame: int) -> Check2D:
-    """Add the camera, clip and keyed empties in a new collection; `first_frame` is the scene frame of row 0."""
+    """Add the camera, clip and keyed empties in a new collection. Row t of the capture is shown at scene
+    frame `first_frame + t`, like the clip (Blender plays a clip one frame per scene frame), which is where
+    the rig's keys are too when the scene runs at the video's frame rate."""
     scene = context.scene
     coll = bpy.data.collections.new(f"{name} 2D Check")
     scene.collection.children.link(coll)

@@ -28,6 +28,7 @@ REQUIREMENTS: tuple[str, ...] = (
     "opencv-contrib-python==4.10.0.84",
     "scipy==1.13.1",
     "safetensors==0.4.5",
+    "av==16.0.1",
 )
 # distribution name -> import name, in the order the preferences list them
 MODULES: dict[str, str] = {
@@ -36,6 +37,7 @@ MODULES: dict[str, str] = {
     "opencv-contrib-python": "cv2",
     "scipy": "scipy",
     "safetensors": "safetensors",
+    "av": "av",
     "numpy": "numpy",
 }
 

@@ -49,6 +49,11 @@ class CaptureOptions:
     extra: dict[str, Any] = field(default_factory=dict)  # passed through to inference.capture
 
 
+def _model_key(pose_model: str) -> str:
+    """Cost-table key for a variant name or a bundle path (pose_landmarker_lite.task -> lite)."""
+    return "pose2d_lite" if "lite" in Path(str(pose_model)).name else "pose2d_full"
+
+
 def estimate_seconds(frame_count: int, stride: int, pose_model: str = "full",
                      width: int = 1280, height: int = 720) -> float:
     """Expected run time of a capture: decoding every frame, 2D pose on every stride-th, uplift + keys per frame.
@@ -60,7 +65,7 @@ def estimate_seconds(frame_count: int, stride: int, pose_model: str = "full",
     keyframes = math.ceil(frame_count / stride)
     mpix = width * height / 1e6
     return (frame_count * mpix * _costs["decode_per_mpix_frame"]
-            + keyframes * _costs.get(f"pose2d_{pose_model}", _costs["pose2d_full"])
+            + keyframes * _costs[_model_key(pose_model)]
             + frame_count * (_costs["uplift_per_frame"] + _costs["retarget_per_frame"]))
 
 
@@ -75,7 +80,7 @@ def learn(timings: dict[str, float], frame_count: int, keyframes: int, pose_mode
     if frame_count > 0 and "decode" in timings:
         blend("decode_per_mpix_frame", timings["decode"] / frame_count / mpix)
     if keyframes > 0 and "pose2d" in timings:
-        blend(f"pose2d_{pose_model}", timings["pose2d"] / keyframes)
+        blend(_model_key(pose_model), timings["pose2d"] / keyframes)
     if frame_count > 0 and "uplift" in timings:
         blend("uplift_per_frame", timings["uplift"] / frame_count)
     if frame_count > 0 and retarget_seconds is not None:
