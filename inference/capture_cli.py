@@ -6,11 +6,12 @@ A clip damaged part-way still exits 2, after writing what was captured before th
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
 from pathlib import Path
-from typing import TextIO
+from typing import Iterator, TextIO
 
 os.environ.setdefault("GLOG_minloglevel", "2")  # before MediaPipe loads: keep its C++ log chatter off stderr
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -21,9 +22,9 @@ from .errors import UpliftError  # noqa: E402
 class ProgressBar:
     """One self-rewriting line on a terminal (stage, bar, frames/s, ETA); sparse plain lines otherwise."""
 
-    def __init__(self, stream: TextIO = sys.stderr, width: int = 24) -> None:
-        self.stream, self.width = stream, width
-        self.tty = stream.isatty()
+    def __init__(self, stream: TextIO | None = None, width: int = 24) -> None:
+        self._stream, self.width = stream, width
+        self.tty = self.stream.isatty()
         self.stage, self.t0, self.last = "", 0.0, 0.0
         self.open = False  # a terminal line is waiting for its newline
 
@@ -48,11 +49,41 @@ class ProgressBar:
             self.stream.write(line + "\n")
         self.stream.flush()
 
+    @property
+    def stream(self) -> TextIO:
+        return self._stream or sys.stderr  # resolved late: _native_logs_silenced swaps sys.stderr
+
     def end_line(self) -> None:
         if self.open:
             self.open = False
             self.stream.write("\n")
             self.stream.flush()
+
+
+@contextlib.contextmanager
+def _native_logs_silenced(enabled: bool = True) -> Iterator[None]:
+    """Send what C++ libraries (MediaPipe/absl, TFLite, FFmpeg) print on file descriptor 2 to the null
+    device, while Python's sys.stderr (our progress, warnings and errors) keeps writing to the terminal.
+    Only the CLI does this: a library must not touch process-wide descriptors."""
+    if not enabled:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    os.close(null)
+    py_stderr = sys.stderr
+    sys.stderr = os.fdopen(os.dup(saved), "w", buffering=1, encoding=py_stderr.encoding or "utf-8",
+                           errors="replace")
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        sys.stderr.close()
+        sys.stderr = py_stderr
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _person(text: str) -> str | int:
@@ -101,6 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps for the 3D model")
     ap.add_argument("--weights", type=Path, help="uplifting model weights (.safetensors); default: shipped")
     ap.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    ap.add_argument("-v", "--verbose", action="store_true",
+                    help="also show the native libraries' log output (MediaPipe, FFmpeg)")
     return ap
 
 
@@ -116,6 +149,11 @@ def _summary(res, out: Path | None) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    with _native_logs_silenced(not args.verbose):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     out = args.output or Path(args.clip.stem + ".npz")
     if out.suffix != ".npz":
         out = out.with_name(out.name + ".npz")

@@ -131,6 +131,8 @@ def _run_pass(path: Path, stride: int, start: int, stop: int | None, detector: P
             if progress is not None:
                 progress("pose2d", kf.index - start + 1, max(total, kf.index - start + 1))
         out.timestamps = np.asarray(reader.timestamps, dtype=np.float64)
+        if progress is not None and out.error is None:
+            progress("pose2d", len(out.timestamps), len(out.timestamps))
     finally:
         reader.close()
     return out
