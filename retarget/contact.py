@@ -40,16 +40,27 @@ def foot_speed(ankles: np.ndarray, fps: float) -> np.ndarray:
 
 def detect_contacts(ankles: np.ndarray, fps: float, ankle_height: float = 0.08, h_on: float = 0.05,
                     h_off: float = 0.09, v_on: float = 0.4, v_off: float = 0.8, use_speed: bool = True,
-                    min_s: float = 0.08, max_gap_s: float = 0.05) -> np.ndarray:
+                    min_s: float = 0.08, max_gap_s: float = 0.05, floor_band: float = 0.12) -> np.ndarray:
     """bool [T, F] for ankle tracks [T, F, 3] (world, floor at 0).
 
     A foot enters contact when it is within h_on of its standing height and (if use_speed) slower than
     v_on; it leaves when it rises above h_off or moves faster than v_off (hysteresis: no flicker at the
     threshold). Contacts shorter than min_s are dropped and gaps up to max_gap_s closed.
+
+    Monocular root height is noisy, so while the lower foot is within floor_band of standing height it
+    counts as standing and the other foot's height is measured from it (both feet share the root's
+    error). Speed thresholds rise with the clip's noise floor (median speed of the slower foot).
     """
     a = np.asarray(ankles, dtype=np.float64)
     h = a[..., 2] - ankle_height
-    v = foot_speed(a, fps) if use_speed else np.zeros(h.shape)
+    hmin = h.min(axis=1, keepdims=True)
+    h = h - np.where(hmin < floor_band, hmin, 0.0)
+    if use_speed:
+        v = foot_speed(a, fps)
+        noise = float(np.median(v.min(axis=1))) if len(v) else 0.0
+        v_on, v_off = max(v_on, 1.5 * noise + 0.1), max(v_off, 3.0 * noise + 0.2)
+    else:
+        v = np.zeros(h.shape)
     on = (h < h_on) & (v < v_on)
     off = (h > h_off) | (v > v_off)
     out = np.zeros(h.shape, bool)
@@ -77,12 +88,13 @@ def floor_level(ankle_z: np.ndarray, fps: float, ankles_xy: np.ndarray | None = 
 
 
 def lock_feet(joints: np.ndarray, contacts: np.ndarray, fps: float, ankle_height: float = 0.08,
-              blend_s: float = 0.12) -> np.ndarray:
+              blend_s: float = 0.12, reach_frac: float = 0.995) -> np.ndarray:
     """Pin each ankle while its foot is in contact (to the median of its contact positions, never below
     standing height) and re-solve the knee by two-bone IK so thigh and shin keep their lengths.
 
     The pin fades in/out over blend_s around each contact (smoothstep) so there is no pop. A target out of
-    the leg's reach is pulled back along the hip-ankle line (the foot then slides by that amount).
+    the leg's reach (noisy monocular root) moves the pelvis and upper body towards it, eased over blend_s;
+    what remains out of reach after that is pulled back along the hip-ankle line (the foot slides).
     """
     j = np.array(joints, dtype=np.float64, copy=True)
     T = j.shape[0]
@@ -91,8 +103,11 @@ def lock_feet(joints: np.ndarray, contacts: np.ndarray, fps: float, ankle_height
     side = quat.normalize(j[:, J["LHip"]] - j[:, J["RHip"]])
     up = quat.normalize(j[:, J["Spine"]] - j[:, J["Pelvis"]])
     fwd = quat.normalize(np.cross(side, up))  # body forward (bend direction of a straight knee)
+    goals: list[np.ndarray] = []
+    locked: list[int] = []
+    legs = {a: (np.linalg.norm(j[:, k] - j[:, h], axis=-1), np.linalg.norm(j[:, a] - j[:, k], axis=-1))
+            for a, (h, k) in _LEG.items()}  # thigh and shin lengths per frame
     for f, ank in enumerate(FEET):
-        hip_i, knee_i = _LEG[ank]
         a = j[:, ank].copy()
         weight = np.zeros(T)
         target = a.copy()
@@ -107,26 +122,63 @@ def lock_feet(joints: np.ndarray, contacts: np.ndarray, fps: float, ankle_height
             target[take] = goal
         if not weight.any():
             continue
-        goal = a + weight[:, None] * (target - a)
-        hip, knee = j[:, hip_i], j[:, knee_i]
-        l1 = np.linalg.norm(knee - hip, axis=-1)
-        l2 = np.linalg.norm(a - knee, axis=-1)
-        d_vec = goal - hip
-        d = np.linalg.norm(d_vec, axis=-1)
-        u = d_vec / np.maximum(d, 1e-9)[:, None]
-        d = np.clip(d, np.abs(l1 - l2) + 1e-6, (l1 + l2) * (1 - 1e-6))
-        goal = hip + u * d[:, None]
-        # Bend direction: the knee's current offset from the hip->goal line, else body forward.
-        kv = knee - hip
-        perp = kv - np.sum(kv * u, axis=-1, keepdims=True) * u
-        pf = fwd - np.sum(fwd * u, axis=-1, keepdims=True) * u
-        straight = np.linalg.norm(perp, axis=-1) < 1e-4
-        perp = np.where(straight[:, None], pf, perp)
-        v = quat.normalize(perp)
-        along = (l1 ** 2 - l2 ** 2 + d ** 2) / (2 * d)
-        height = np.sqrt(np.maximum(l1 ** 2 - along ** 2, 0.0))
-        j[:, knee_i] = hip + u * along[:, None] + v * height[:, None]
-        j[:, ank] = goal
+        goals.append(a + weight[:, None] * (target - a))
+        locked.append(ank)
+    if not locked:
+        return j
+    # Pinned feet the leg cannot reach move the pelvis (whole upper body) towards them, smoothly.
+    for _ in range(3):
+        shift = np.zeros((T, 3))
+        for ank, goal in zip(locked, goals):
+            hip_i, knee_i = _LEG[ank]
+            reach = (legs[ank][0] + legs[ank][1]) * reach_frac
+            dv = goal - j[:, hip_i]
+            d = np.linalg.norm(dv, axis=-1)
+            shift += dv / np.maximum(d, 1e-9)[:, None] * np.maximum(d - reach, 0.0)[:, None]
+        if not np.abs(shift).max() > 1e-4:
+            break
+        shift = _spread(shift, nb)
+        j += shift[:, None]
+    for ank, goal in zip(locked, goals):
+        hip_i, knee_i = _LEG[ank]
+        j[:, knee_i], j[:, ank] = _two_bone_ik(j[:, hip_i], j[:, knee_i], goal, legs[ank], fwd)
+    return j
+
+
+def _spread(x: np.ndarray, n: int) -> np.ndarray:
+    """Per-channel envelope [T, D]: each frame's value spread over +-n frames with a smooth bump, keeping
+    the largest magnitude (so a needed correction is never reduced, only eased in and out)."""
+    k = np.hanning(2 * n + 3)[1:-1]
+    out = x.copy()
+    mag = np.linalg.norm(x, axis=-1)
+    best = mag.copy()
+    for t in np.flatnonzero(mag > 0):
+        lo, hi = max(0, t - n), min(len(x), t + n + 1)
+        cand = mag[t] * k[lo - (t - n): hi - (t - n)]
+        take = cand > best[lo:hi]
+        idx = np.arange(lo, hi)[take]
+        out[idx] = x[t] * k[idx - (t - n), None]
+        best[idx] = cand[take]
+    return out
+
+
+def _two_bone_ik(hip: np.ndarray, knee: np.ndarray, goal: np.ndarray, lengths: tuple[np.ndarray, np.ndarray],
+                 fwd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Knee and ankle [T,3] putting the ankle at goal (pulled back along hip->goal if out of reach) with
+    thigh and shin `lengths` [T] each, the knee staying in its bend plane (fwd when the leg is straight)."""
+    l1, l2 = lengths
+    d_vec = goal - hip
+    d = np.linalg.norm(d_vec, axis=-1)
+    u = d_vec / np.maximum(d, 1e-9)[:, None]
+    d = np.clip(d, np.abs(l1 - l2) + 1e-6, (l1 + l2) * (1 - 1e-6))
+    kv = knee - hip
+    perp = kv - np.sum(kv * u, axis=-1, keepdims=True) * u
+    pf = fwd - np.sum(fwd * u, axis=-1, keepdims=True) * u
+    perp = np.where((np.linalg.norm(perp, axis=-1) < 1e-4)[:, None], pf, perp)
+    v = quat.normalize(perp)
+    along = (l1 ** 2 - l2 ** 2 + d ** 2) / (2 * d)
+    height = np.sqrt(np.maximum(l1 ** 2 - along ** 2, 0.0))
+    return hip + u * along[:, None] + v * height[:, None], hip + u * d[:, None]
     return j
 
 
@@ -142,11 +194,6 @@ def ground(joints: np.ndarray, fps: float, ankle_height: float = 0.08, margin: f
     need = np.maximum(0.0, (floor[None] - j[..., 2]).max(axis=1))
     if not need.any():
         return j, need
-    n = max(1, int(round(hold_s * fps)))
-    k = np.hanning(2 * n + 3)[1:-1]
-    lift = need.copy()
-    for t in np.flatnonzero(need > 0):  # each frame's need, spread as a bump no lower than needed
-        lo, hi = max(0, t - n), min(len(need), t + n + 1)
-        lift[lo:hi] = np.maximum(lift[lo:hi], need[t] * k[lo - (t - n): hi - (t - n)])
+    lift = _spread(need[:, None], max(1, int(round(hold_s * fps))))[:, 0]
     j[..., 2] += lift[:, None]
     return j, lift
