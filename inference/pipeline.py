@@ -253,6 +253,14 @@ def _assemble(run: _Pass, info: Any, path: Path, stride: int, start: int, person
     }
     return CaptureResult(
         joints3d=np.full((T, NUM_JOINTS, 3), np.nan, np.float32), points2d=points2d, keyframes=kf,
-        fps=float(info.fps), image_size=(w, h), timestamps=run.timestamps, timings={}, stats=stats,
+        fps=_fps(info.fps, run.timestamps), image_size=(w, h), timestamps=run.timestamps, timings={}, stats=stats,
         warnings=warnings, source=str(path), stride=stride, frame_start=start, detected=detected,
         world3d=world3d, landmarks33=lm33, world33=w33)
+
+
+def _fps(header_fps: float, timestamps: np.ndarray) -> float:
+    """The container's average rate, or (when a file does not declare one) the rate of its timestamps."""
+    if header_fps and np.isfinite(header_fps) and header_fps > 0:
+        return float(header_fps)
+    span = float(timestamps[-1] - timestamps[0]) if len(timestamps) > 1 else 0.0
+    return (len(timestamps) - 1) / span if span > 0 else 30.0
