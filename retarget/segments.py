@@ -80,8 +80,9 @@ SEGMENTS: dict[str, Segment] = {
 JOINT_SEGMENT: tuple[str | None, ...] = tuple(
     next((n for n, s in SEGMENTS.items() if j in s.places), None) for j in range(NUM_JOINTS))
 
-# Bend / plane twist is trusted fully above sin(20 deg) of bend, not at all below sin(5 deg).
-_BEND_LO, _BEND_HI = np.sin(np.radians(5.0)), np.sin(np.radians(20.0))
+# Bend / plane twist is trusted fully above 45 degrees of bend, not at all below 15 (the plane of a nearly
+# straight limb swings wildly with small joint noise; measured on a CMU pirouette clip).
+_BEND_LO, _BEND_HI = np.sin(np.radians(15.0)), np.sin(np.radians(45.0))
 
 
 def _frame(axis: np.ndarray, ref: np.ndarray) -> np.ndarray:
@@ -99,6 +100,27 @@ def _frame_rotation(axis: np.ndarray, ref: np.ndarray, seg: Segment) -> np.ndarr
 def _smoothstep(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
     t = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
     return t * t * (3 - 2 * t)
+
+
+def _wrap(x: np.ndarray) -> np.ndarray:
+    return (x + np.pi) % (2 * np.pi) - np.pi
+
+
+def _track_twist(theta: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Roll offset [T] that follows theta where it is trusted (w = 1: exactly) and holds its last value
+    where it is not (w = 0: straight limb). Run forwards and backwards and averaged on the circle, so
+    a roll change that happened while the limb was straight is split between the straightening and
+    the re-bending instead of snapping at one frame."""
+    def run(th: np.ndarray, ww: np.ndarray) -> np.ndarray:
+        out = np.empty_like(th)
+        cur = 0.0
+        for t in range(len(th)):
+            cur = cur + ww[t] * _wrap(th[t] - cur)
+            out[t] = cur
+        return out
+    fwd = run(theta, w)
+    bwd = run(theta[::-1], w[::-1])[::-1]
+    return fwd + 0.5 * _wrap(bwd - fwd)
 
 
 def _reference(seg: Segment, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -137,7 +159,7 @@ def world_rotations(joints_world: np.ndarray) -> dict[str, np.ndarray]:
                 ref, w = _reference(seg, j)
                 q_ref = _frame_rotation(axis, np.where(w[:, None] > 0, ref, quat.rotate(q, seg.rest_ref)), seg)
                 theta = quat.twist_angle(quat.mul(q_ref, quat.conj(q)), quat.normalize(axis))
-                q = quat.mul(quat.from_axis_angle(axis, w * theta), q)
+                q = quat.mul(quat.from_axis_angle(axis, _track_twist(theta, w)), q)
         out[name] = quat.make_continuous(quat.normalize(q))
     return out
 
