@@ -24,14 +24,15 @@ BIG = "04_sideview_walk_jump_sports2d_1768x994.mp4"
 
 
 def write_clip(path: Path, frames: list[np.ndarray], pts_ms: list[int] | None = None,
-               codec: str = "libx264") -> Path:
-    """Encode RGB frames; with pts_ms the clip has exactly those (irregular) timestamps."""
+               codec: str = "libx264", preset: str = "ultrafast") -> Path:
+    """Encode RGB frames; with pts_ms the clip has exactly those (irregular) timestamps.
+    preset "ultrafast" writes no B-frames; "veryfast" writes B-frames with a pyramid (reordered output)."""
     h, w = frames[0].shape[:2]
     with av.open(str(path), "w") as out:
         s = out.add_stream(codec, rate=30)
         s.width, s.height, s.pix_fmt = w, h, "yuv420p"
         if codec == "libx264":
-            s.options = {"preset": "ultrafast"}
+            s.options = {"preset": preset}
         if pts_ms is not None:
             s.time_base = s.codec_context.time_base = Fraction(1, 1000)
         for i, img in enumerate(frames):
@@ -165,7 +166,7 @@ def test_rotation_metadata_is_honoured(tmp_path: Path, videos_dir: Path, clockwi
 def test_variable_frame_rate_timestamps(tmp_path: Path, backend: str) -> None:
     pts = [0, 33, 50, 120, 121, 300, 333, 500, 900, 901, 950, 1400]
     frames = [np.full((48, 64, 3), 20 * i, np.uint8) for i in range(len(pts))]
-    clip = write_clip(tmp_path / "vfr.mp4", frames, pts_ms=pts)  # x264 default: B-frames, reordered
+    clip = write_clip(tmp_path / "vfr.mp4", frames, pts_ms=pts, preset="veryfast")  # B-frames, reordered
     keys, ts, r = all_keys(clip, 3, backend=backend)
     assert keys == [0, 3, 6, 9]
     np.testing.assert_allclose(ts, np.asarray(pts) / 1000.0, atol=1e-6)
@@ -193,3 +194,48 @@ def test_prefetch_gives_same_frames_and_closes_early(videos_dir: Path) -> None:
     next(it)
     r.close()  # worker blocked on a full queue must stop
     assert r._thread is None
+
+
+def _moving_frames(n: int, h: int = 96, w: int = 128) -> list[np.ndarray]:
+    """A bright square sliding over noise: content x264 predicts with B-frames (incl. non-reference ones)."""
+    rng = np.random.default_rng(1)
+    bg = rng.integers(0, 80, (h, w, 3), dtype=np.uint8)
+    out = []
+    for i in range(n):
+        f = bg.copy()
+        x = (3 * i) % (w - 16)
+        f[20:36, x:x + 16] = 255
+        out.append(f)
+    return out
+
+
+@pytest.mark.parametrize("stride", [1, 4, 7])
+def test_skipping_non_reference_frames_is_exact(tmp_path: Path, videos_dir: Path, stride: int) -> None:
+    """The fast path (FFmpeg drops non-reference frames that are not key-frames) delivers the same
+    key-frames, bit for bit, and the same timeline as decoding everything."""
+    made = write_clip(tmp_path / "bframes.mp4", _moving_frames(90), preset="veryfast")
+    for clip in (made, videos_dir / "02_dance_tfjs_576x576.mp4"):
+        with av.open(str(clip)) as c:
+            c.streams.video[0].codec_context.skip_frame = "NONREF"
+            decoded_nonref = sum(1 for _ in c.decode(video=0))
+        assert decoded_nonref < probe(clip).frame_count  # the clip really has frames that can be skipped
+        runs = {}
+        for skip in (False, True):
+            with KeyFrameReader(clip, stride, start=2, skip_unused=skip) as r:
+                runs[skip] = ([(k.index, k.timestamp, k.image.tobytes()) for k in r], r.timestamps)
+        assert runs[True] == runs[False]
+        assert [k[0] for k in runs[True][0]] == list(range(2, probe(clip).frame_count, stride))
+
+
+def test_matroska_uses_output_order_path(tmp_path: Path, videos_dir: Path) -> None:
+    """mkv/webm packets are decoded in output order (no pts index): same frames and times as the mp4."""
+    mp4 = remux(videos_dir / BIG, tmp_path / "part.mp4", 40)
+    mkv = remux(videos_dir / BIG, tmp_path / "part.mkv", 40)
+    runs = []
+    for clip in (mp4, mkv):
+        with KeyFrameReader(clip, 10, start=3) as r:
+            runs.append(([(k.index, k.image.tobytes()) for k in r], r.timestamps, r._pts_indexed))
+    assert runs[0][2] and not runs[1][2]
+    assert runs[0][0] == runs[1][0]
+    np.testing.assert_allclose(runs[0][1], runs[1][1], atol=1e-3)  # mkv stores milliseconds
+    assert [k[0] for k in runs[0][0]] == [3, 13, 23, 33]
