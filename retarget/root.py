@@ -82,20 +82,25 @@ def interpolate_keys(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def odometry_root(joints_rel_world: np.ndarray, contacts: np.ndarray, feet: tuple[int, int]) -> np.ndarray:
+def odometry_root(joints_rel_world: np.ndarray, contacts: np.ndarray, feet: tuple[int, int],
+                  height_scale: float = 0.02) -> np.ndarray:
     """Horizontal pelvis path [T,2] (world XY, starting at 0) from planted feet (contacts [T,2] bool).
 
-    Frame-to-frame pelvis motion = minus the mean relative motion of the feet in contact on both frames;
-    with no foot planted the last velocity is kept (a short flight continues in a straight line).
+    Frame-to-frame pelvis motion = minus the relative motion of the planted foot; when both count as
+    planted the lower one dominates (weight exp(-height above the lower / height_scale)), since a low
+    swing foot also passes the height test. With no foot planted the last velocity is kept (a short
+    flight continues in a straight line).
     """
-    rel = np.asarray(joints_rel_world, dtype=np.float64)[:, list(feet), :2]  # [T,2,2]
+    rel = np.asarray(joints_rel_world, dtype=np.float64)[:, list(feet)]  # [T,2,3]
     c = np.asarray(contacts, dtype=bool)
+    z = rel[..., 2]
+    w = c * np.exp(-(z - z.min(axis=1, keepdims=True)) / height_scale)
     T = rel.shape[0]
     path = np.zeros((T, 2))
     vel = np.zeros(2)
     for t in range(1, T):
-        both = c[t] & c[t - 1]
-        if both.any():
-            vel = -(rel[t, both] - rel[t - 1, both]).mean(axis=0)
+        ww = np.minimum(w[t], w[t - 1])
+        if ww.sum() > 1e-6:
+            vel = -(ww[:, None] * (rel[t, :, :2] - rel[t - 1, :, :2])).sum(axis=0) / ww.sum()
         path[t] = path[t - 1] + vel
     return path
