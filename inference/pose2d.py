@@ -20,6 +20,10 @@ from .errors import PoseModelError
 NUM_LANDMARKS = 33
 # Torso + limbs landmarks used for position and size (face and hand/foot tips are noisier).
 _BODY = np.array([11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28])
+_TORSO = np.array([11, 12, 23, 24])
+# Left/right swap of the 33 BlazePose landmarks (a double detection is sometimes a mirrored copy).
+_FLIP33 = np.array([0, 4, 5, 6, 1, 2, 3, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15, 18, 17, 20, 19, 22, 21,
+                    24, 23, 26, 25, 28, 27, 30, 29, 32, 31])
 
 
 @dataclass(eq=False)
@@ -36,13 +40,22 @@ class Detection:
 
     @property
     def center(self) -> np.ndarray:
-        return self.xy[_BODY].mean(axis=0)
+        """Torso centre (shoulders and hips): steadier than the mean of all points when limbs swing."""
+        return self.xy[_TORSO].mean(axis=0)
 
     @property
     def size(self) -> float:
-        """Body size in pixels: diagonal of the body landmarks' bounding box (robust to pose changes)."""
+        """Body size in pixels: diagonal of the body landmarks' bounding box (what "largest" compares)."""
         pts = self.xy[_BODY]
         return float(np.hypot(*(pts.max(axis=0) - pts.min(axis=0)))) + 1e-6
+
+    @property
+    def scale(self) -> float:
+        """Roughly the body height, from the torso (unaffected by arms and legs spreading), bounded below by
+        the body box for a torso foreshortened when bending towards the camera. Unit of tracking distances."""
+        xy = self.xy
+        torso = np.linalg.norm(xy[[11, 12]].mean(axis=0) - xy[[23, 24]].mean(axis=0))
+        return max(3.3 * float(torso), 0.6 * self.size)
 
     @property
     def score(self) -> float:
@@ -109,12 +122,16 @@ def _mp_image_factory():
 
 
 def dedupe(people: list[Detection], overlap: float = 0.2) -> list[Detection]:
-    """Drop near-copies of one person (multi-pose MediaPipe sometimes returns the same body twice):
-    two detections whose body landmarks lie within `overlap` x body size of each other on average."""
+    """Drop near-copies of one person (multi-pose MediaPipe sometimes returns the same body twice, at times
+    mirrored left/right): body landmarks within `overlap` x body size of each other on average, either way."""
+    def same(a: Detection, b: Detection) -> bool:
+        limit = overlap * min(a.size, b.size)
+        return any(np.linalg.norm(a.xy[_BODY] - b.xy[order][_BODY], axis=1).mean() < limit
+                   for order in (slice(None), _FLIP33))
+
     kept: list[Detection] = []
     for p in sorted(people, key=lambda d: -d.score):
-        if all(np.linalg.norm(p.xy[_BODY] - k.xy[_BODY], axis=1).mean() > overlap * min(p.size, k.size)
-               for k in kept):
+        if not any(same(p, k) for k in kept):
             kept.append(p)
     return kept
 
@@ -134,10 +151,12 @@ class Track:
 
 
 class PeopleTracker:
-    """Links detections over key-frames: optimal assignment on centre distance (in body sizes) plus size
-    change, gated by how far a person can plausibly move in the frames elapsed since last seen."""
+    """Links detections over key-frames: optimal assignment on torso-centre distance (in body heights) plus
+    scale change, gated by how far a person can plausibly move in the frames elapsed since last seen
+    (0.5 body heights + 0.03 per frame, at most 2: a sprinter at 30 fps moves ~0.1 per frame, so a fast
+    mover seen rarely may start a new track - losing frames is better than jumping to someone else)."""
 
-    def __init__(self, gate: float = 0.6, gate_per_frame: float = 0.05, gate_max: float = 3.0) -> None:
+    def __init__(self, gate: float = 0.5, gate_per_frame: float = 0.03, gate_max: float = 2.0) -> None:
         self.tracks: list[Track] = []
         self.gate, self.gate_per_frame, self.gate_max = gate, gate_per_frame, gate_max
 
@@ -149,7 +168,8 @@ class PeopleTracker:
             prev = tr.last
             gate = min(self.gate + self.gate_per_frame * (frame - tr.last_frame), self.gate_max)
             for j, p in enumerate(people):
-                c = np.linalg.norm(p.center - prev.center) / max(prev.size, p.size) + abs(math.log(p.size / prev.size))
+                c = (np.linalg.norm(p.center - prev.center) / max(prev.scale, p.scale)
+                     + 0.5 * abs(math.log(p.scale / prev.scale)))
                 if c <= gate:
                     cost[i, j] = c
         matched: set[int] = set()

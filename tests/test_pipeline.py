@@ -116,19 +116,25 @@ def test_no_person_at_all(tmp_path: Path) -> None:
 
 
 def test_choosing_the_person_in_a_clip_with_several(videos_dir: Path) -> None:
-    """Clip 04: a walker crosses the frame low down, a jumper stays on a box up in the middle."""
+    """Clip 04: a walker crosses the frame low down; a jumper stays on a box up in the middle, then jumps off.
+    Who is "largest" is close here (both ~same size and time on screen), so the test identifies the two by
+    where they are, and checks that each choice keeps one identity throughout."""
     largest = run(videos_dir / WALK, 5, person="largest")
-    central = run(videos_dir / WALK, 5, person="central")
     second = run(videos_dir / WALK, 5, person=1)
+    central = run(videos_dir / WALK, 5, person="central")
     assert largest.stats["people_tracks"] >= 2 and largest.stats["people_max"] >= 2
-    assert largest.stats["track_id"] != central.stats["track_id"] == second.stats["track_id"]
-    walker = largest.points2d[largest.keyframes[largest.detected]][:, 0]  # pelvis per detected key-frame
-    jumper = central.points2d[central.keyframes[central.detected]][:, 0]
-    # Stable identities: the walker moves steadily leftwards near the ground; the jumper's first detections
-    # stay on the box, never picking up the walker (who is below y=600).
-    assert (np.diff(walker[:, 0]) < 10).all() and (walker[:, 1] > 600).all()
+    assert largest.stats["track_id"] != second.stats["track_id"]
+
+    def pelvis(r: CaptureResult) -> np.ndarray:
+        return r.points2d[r.keyframes[r.detected]][:, 0]
+
+    walker, jumper = sorted([pelvis(largest), pelvis(second)], key=lambda p: -np.median(p[:, 1]))
+    # The walker moves steadily leftwards near the ground, never picking up the jumper (above y=450).
+    assert len(walker) >= 15 and (np.diff(walker[:, 0]) < 10).all() and (walker[:, 1] > 600).all()
+    # The jumper's detections while on the box (x < 1000) all stay up there.
     on_box = jumper[jumper[:, 0] < 1000]
     assert len(on_box) >= 10 and (on_box[:, 1] < 450).all()
+    np.testing.assert_array_equal(pelvis(central), jumper)  # the man on the box is nearer the centre
     assert any("people seen" in w for w in largest.warnings)
 
 

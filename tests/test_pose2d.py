@@ -10,7 +10,7 @@ import pytest
 
 from inference.landmarks import mediapipe33_to_h36m17
 from inference.pipeline import capture
-from inference.pose2d import Detection, PeopleTracker, choose_track, dedupe
+from inference.pose2d import _FLIP33, Detection, PeopleTracker, choose_track, dedupe
 from inference.skeleton import INDEX
 
 SQUATS = "01_squats_tfjs_720x1280.mp4"
@@ -59,8 +59,8 @@ def test_mapping_joint_meanings(reference) -> None:
 
 
 def _person(cx: float, cy: float, height: float, vis: float = 0.9) -> Detection:
-    """A stick figure: 33 landmarks spread over a box of `height` px centred on (cx, cy)."""
-    rng = np.random.default_rng(int(cx * 7 + cy))
+    """A figure: one fixed random layout of 33 landmarks in a box of `height` px centred on (cx, cy)."""
+    rng = np.random.default_rng(0)
     xy = np.stack([cx + (rng.random(33) - 0.5) * height * 0.4, cy + (rng.random(33) - 0.5) * height], axis=1)
     img = np.concatenate([xy, np.zeros((33, 1)), np.full((33, 2), vis)], axis=1).astype(np.float32)
     return Detection(img, np.zeros((33, 3), np.float32))
@@ -71,7 +71,7 @@ def test_tracker_keeps_identities_when_order_and_visibility_change() -> None:
     frames = []
     for k in range(12):  # A walks right, B stands still and is bigger; B missing on key-frames 4-6
         a = _person(100 + 30 * k, 500, 300)
-        b = _person(900, 450, 400)
+        b = _person(900, 450, 360)
         people = [a] if 4 <= k <= 6 else ([b, a] if k % 2 else [a, b])
         frames.append((a, b))
         tracker.update(k, 10 * k, people)
@@ -98,7 +98,8 @@ def test_tracker_does_not_jump_to_a_far_person() -> None:
 def test_dedupe_drops_double_detections_of_one_body() -> None:
     a = _person(500, 500, 400)
     a2 = Detection(a.image + np.float32([3, -2, 0, -0.1, 0]), a.world)
-    b = _person(560, 500, 400)  # a different person standing close
-    b.image[:, 0] += 200
-    kept = dedupe([a2, b, a])
-    assert len(kept) == 2 and any(k is a for k in kept) and any(k is b for k in kept)
+    b = _person(760, 500, 400)  # a different person standing close
+    mirrored = Detection(a.image[_FLIP33], a.world)  # the same body with left and right swapped
+    kept = dedupe([a2, b, mirrored, a])
+    assert len(kept) == 2 and any(k is b for k in kept)
+    assert sum(any(k is x for k in kept) for x in (a, a2, mirrored)) == 1
