@@ -25,26 +25,29 @@ class ProgressBar:
     def __init__(self, stream: TextIO | None = None, width: int = 24) -> None:
         self._stream, self.width = stream, width
         self.tty = self.stream.isatty()
-        self.stage, self.t0, self.last = "", 0.0, 0.0
+        self.stage, self.t0, self.last, self.done0, self.width_used = "", 0.0, 0.0, 0, 0
         self.open = False  # a terminal line is waiting for its newline
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         now = time.perf_counter()
         if stage != self.stage:
-            self.stage, self.t0, self.last = stage, now, 0.0
+            self.stage, self.t0, self.last, self.done0 = stage, now, 0.0, done
         if done < total and now - self.last < (0.2 if self.tty else 2.0):
             return
         self.last = now
         frac = min(1.0, done / total) if total > 0 else 0.0
-        rate = done / (now - self.t0) if now > self.t0 else 0.0
+        rate = (done - self.done0) / (now - self.t0) if now > self.t0 else 0.0
         eta = (total - done) / rate if rate > 0 and total > done else 0.0
         fill = int(round(frac * self.width))
-        unit = "frames" if stage == "pose2d" else "steps"
-        line = (f"{stage:7s} [{'#' * fill}{'.' * (self.width - fill)}] {done}/{total} {unit} "
-                f"{rate:6.1f}/s ETA {eta:4.0f}s")
+        if stage == "pose2d":  # video frames through decode + 2D: the rate users compare between strides
+            speed = f"{rate:6.1f} frames/s ETA {eta:4.0f}s" if now - self.t0 > 0.05 else ""
+        else:
+            speed = f"{now - self.t0:5.1f}s"
+        line = f"{stage:7s} [{'#' * fill}{'.' * (self.width - fill)}] {done}/{total} {speed}".rstrip()
         if self.tty:
             self.open = done < total
-            self.stream.write("\r" + line + ("" if self.open else "\n"))
+            padded, self.width_used = line.ljust(self.width_used), len(line)  # erase a longer previous line
+            self.stream.write("\r" + padded + ("" if self.open else "\n"))
         else:
             self.stream.write(line + "\n")
         self.stream.flush()

@@ -215,7 +215,7 @@ def capture(video_path: str | os.PathLike, stride: int = 10, *, pose_model: str 
     if result.joints3d.shape != (T, NUM_JOINTS, 3):
         raise UpliftError(f"the lifting model returned shape {result.joints3d.shape}, expected {(T, NUM_JOINTS, 3)}")
     if run.error is not None:
-        raise PartialCaptureError(f"{run.error} The capture of the {T} frames before it is kept.", result)
+        raise PartialCaptureError(str(run.error), result)
     return result
 
 
