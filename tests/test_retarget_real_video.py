@@ -1,0 +1,51 @@
+"""retarget_motion on real monocular output: Google's reference BlazePose-full 3D + 2D for a real squat video
+(../shared/videos/01_squats_tfjs_720x1280.mp4: a woman facing the camera does three squats, 5 fps)."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from retarget import coords
+from retarget.motion import retarget_motion
+from retarget.skeleton import FEET
+
+
+@pytest.fixture(scope="module")
+def squats(videos_dir) -> tuple[np.ndarray, np.ndarray]:
+    from inference.landmarks import mediapipe33_to_h36m17  # the joint meaning the model is trained on
+
+    stem = videos_dir / "01_squats_tfjs.reference_blazepose_full"
+    world = np.array(json.loads((stem.parent / (stem.name + "_world3d.json")).read_text()), dtype=np.float64)
+    px = np.array(json.loads((stem.parent / (stem.name + "_2d.json")).read_text()), dtype=np.float64)
+    j3 = mediapipe33_to_h36m17(world).astype(np.float64)  # metres, x right, y down, z away: camera axes
+    return j3 - j3[:, :1], mediapipe33_to_h36m17(px[..., :2]).astype(np.float64)
+
+
+@pytest.mark.parametrize("stride", [1, 3])
+def test_real_squats(squats, stride: int) -> None:
+    j3, p2 = squats
+    p2 = p2.copy()
+    p2[np.arange(len(p2)) % stride != 0] = np.nan
+    m = retarget_motion(j3, fps=5.0, points2d=p2, image_size=(720, 1280))
+    z = m.root[:, 2]
+    stand = float(np.percentile(z, 80))
+    low = z < stand - 0.15
+    starts = np.flatnonzero(np.diff(np.concatenate([[0], low.astype(int)])) == 1)
+    deepest = [int(s + np.argmin(np.where(low[s:], z[s:], np.inf)[: np.argmax(~low[s:]) or None])) for s in starts]
+    tilt = np.degrees(np.arccos(m.floor.up_cam @ coords.CAMERA_UP))
+    yaw = np.degrees(np.median(coords.facing_yaw(m.joints)))
+    step = np.linalg.norm(np.diff(m.joints[:, list(FEET), :2], axis=0), axis=-1)
+    slide = step[m.contacts[1:] & m.contacts[:-1]]
+    print(f"stride {stride}: squats at frames {deepest}, pelvis standing {stand:.2f} m, lowest {z.min():.2f} m; "
+          f"contacts {m.contacts.mean(0).round(2)}; camera {m.floor.camera_height:.2f} m high, tilted {tilt:.1f} deg "
+          f"({m.floor.up_method}); facing {yaw:.1f} deg; sliding max {slide.max() * 1e3:.2f} mm/frame")
+    assert len(deepest) == 3 and np.allclose(deepest, [10, 34, 59], atol=2)  # checked by eye on the video
+    assert 0.75 < stand < 1.0 and 0.3 < stand - z.min() < 0.5
+    assert (m.contacts.mean(axis=0) > 0.9).all()  # feet stay planted through every squat
+    assert slide.max() < 0.01
+    assert tilt < 15.0 and 0.3 < m.floor.camera_height < 1.5
+    # She faces the camera (-Y, like the rest pose); BlazePose's own 3D turns her hips ~34 deg away from it.
+    assert abs(yaw) < 45.0
+    assert (m.joints[..., 2] >= -1e-9).all()
