@@ -187,13 +187,18 @@ def capture(video_path: str | os.PathLike, stride: int = 10, *, pose_model: str 
 
     T = len(result.timestamps)
     if run.error is None and T < 2:
-        raise VideoError(f"{path} has only {T} frame(s): a capture needs a moving clip of 2 frames or more")
+        raise VideoError(f"{path} has only {T} frame{'' if T == 1 else 's'}: a capture needs a clip of 2 frames "
+                         f"or more")
+    if result.stats["track_id"] is None and result.stats["people_tracks"]:
+        n = result.stats["people_tracks"]
+        raise NoPersonError(f"person {person} was requested but only {n} {'person was' if n == 1 else 'people were'}"
+                            f" seen in {path} (0 is the largest)")
     n_det = int(result.detected.sum())
     if n_det == 0:
         if run.error is not None:
             raise PartialCaptureError(str(run.error), None)
         raise NoPersonError(f"no person found in {path} (looked at {len(run.keyframes)} key-frames). The whole "
-                            f"body should be visible and not too small; a smaller --stride may help.")
+                            f"body should be visible and not too small; a smaller stride may help.")
     if n_det < 2:
         msg = (f"a person was found on only 1 of {len(run.keyframes)} key-frames of {path}: not enough to "
                f"capture motion; use a smaller stride")

@@ -178,7 +178,8 @@ def test_cancel_is_prompt_and_progress_is_reported(videos_dir: Path) -> None:
 
 def test_bad_arguments(videos_dir: Path) -> None:
     for kw, match in [({"stride": 0}, "stride"), ({"person": "tallest"}, "person"),
-                      ({"frame_range": (50, 20)}, "frame range"), ({"frame_range": (500, None)}, "only 65")]:
+                      ({"frame_range": (50, 20)}, "frame range"), ({"frame_range": (500, None)}, "only 65"),
+                      ({"person": 4}, "only 1 person was seen")]:
         with pytest.raises(UpliftError, match=match):
             capture(videos_dir / SQUATS, **{"stride": 10, **kw}, lifter=no_lift)
 
