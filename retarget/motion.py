@@ -110,7 +110,7 @@ def retarget_motion(joints3d_cam: np.ndarray, *, fps: float, points2d: np.ndarra
         if nkeys >= 1:
             root_cam = rootmod.interpolate_keys(keys)
             key_rate = fps * nkeys / T
-            root_cam = smoothing.butterworth(root_cam, fps, min(opt.root_cutoff_hz, 0.45 * key_rate))
+            root_cam = smoothing.butterworth(root_cam, fps, min(opt.root_cutoff_hz, key_rate))
         else:
             warnings.append("no frame had enough 2D joints to place the root: root motion from the feet")
 
