@@ -120,7 +120,8 @@ def retarget_motion(joints3d_cam: np.ndarray, *, fps: float, points2d: np.ndarra
     else:
         up_cam, up_method = coords.body_up(rel)
     if up_method == "level":
-        warnings.append("too few upright frames to measure the camera tilt: assuming a level camera")
+        warnings.append("too few upright frames to measure the camera tilt from the body: assuming a level "
+                        "camera" + (" (refined by the floor where the feet moved)" if root_cam is not None else ""))
 
     def world_abs(up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         r = coords.cam_to_world_matrix(up)
