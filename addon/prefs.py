@@ -132,7 +132,7 @@ class UPLIFT_OT_install_dependencies(bpy.types.Operator):
             if not folder:
                 raise FileNotFoundError("Choose the folder of wheels first (Wheels Folder).")
             wheel_dir = Path(folder)
-        return deps.InstallJob(target=site_dir(create=True), wheel_dir=wheel_dir,
+        return deps.InstallJob(target=site_dir(), wheel_dir=wheel_dir,  # created by the job when it runs
                                online=bool(bpy.app.online_access))
 
     def execute(self, context: Any) -> set[str]:

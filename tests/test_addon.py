@@ -289,3 +289,72 @@ def test_estimate_follows_stride_and_learns() -> None:
         job._costs.update(saved)
     assert job.format_seconds(75) == "~1 min 15 s"
 
+
+
+class _Layout:
+    """Stands in for UILayout: records every property a draw function shows and checks that it exists."""
+
+    def __init__(self, seen: list[str]) -> None:
+        self.seen = seen
+        self.use_property_split = self.use_property_decorate = self.enabled = False
+
+    def prop(self, data, name, **kw):
+        assert hasattr(data, name), name
+        self.seen.append(name)
+
+    def prop_search(self, data, name, search_data, search_name, **kw):
+        assert hasattr(data, name) and hasattr(search_data, search_name)
+        self.seen.append(name)
+
+    def operator(self, idname, **kw):
+        module, name = idname.split(".")
+        assert hasattr(getattr(bpy.ops, module), name), idname
+        return type("Props", (), {})()
+
+    def label(self, **kw):
+        self.seen.append("label:" + kw.get("text", ""))
+
+    def column(self, **kw):
+        return self
+
+    row = box = column
+
+
+def test_panel_and_operator_draw_every_option(scene, videos_dir) -> None:
+    settings = scene.uplift_capture
+    settings.filepath = str(videos_dir / "02_dance_tfjs_576x576.mp4")
+    settings.stride = 10
+    seen: list[str] = []
+    panel = type("P", (), {"layout": _Layout(seen)})()
+    bpy.types.UPLIFT_PT_capture.draw(panel, bpy.context)
+    for name in ("filepath", "stride", "pose_model", "target_rig", "smoothing", "root_motion", "foot_locking",
+                 "person", "use_frame_range", "check_2d"):
+        assert name in seen
+    estimate = [s for s in seen if s.startswith("label:")][-1]
+    assert estimate.startswith("label:120 frames, 12 key-frames: ~")  # probed from the real clip
+
+
+def test_estimate_text_for_unreadable_or_missing_video(scene, tmp_path) -> None:
+    from addon import operators
+
+    settings = scene.uplift_capture
+    assert "choose a readable video" in operators.estimate_text(str(tmp_path / "nope.mp4"), settings)
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"junk")
+    assert "choose a readable video" in operators.estimate_text(str(bad), settings)
+
+
+def test_preferences_draw_and_offline_install_is_refused(tmp_path) -> None:
+    from addon import prefs
+
+    seen: list[str] = []
+    fake = type("Prefs", (), {"layout": _Layout(seen), "pose_model_path": "", "device": "AUTO", "wheel_dir": ""})()
+    prefs.UPLIFT_AddonPreferences.draw(fake, bpy.context)
+    assert {"pose_model_path", "device", "wheel_dir"} <= set(seen)
+    assert any(s.startswith("label:torch") for s in seen) and any("Online access is off" in s for s in seen)
+    assert bpy.app.online_access is False  # the bpy module runs offline
+    with pytest.raises(RuntimeError, match="Online access is off"):
+        bpy.ops.uplift.install_dependencies(from_folder=False)
+    with pytest.raises(RuntimeError, match="Online access is off"):
+        bpy.ops.uplift.download_pose_model(variant="lite")
+    assert prefs.pose_model_arg("lite").endswith("pose_landmarker_lite.task")  # $UPLIFT_POSE_MODEL folder
