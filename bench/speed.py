@@ -198,11 +198,27 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def update_benchmarks(path: Path, name: str, body: str, last: str | None = None) -> None:
+    """Replace one named section of BENCHMARKS.md (other benches own the others); keep the headline last line."""
+    old = path.read_text() if path.exists() else "# Benchmarks\n"
+    lines = old.rstrip("\n").split("\n")
+    if lines and lines[-1].startswith("speedup_s10="):
+        last = last or lines[-1]
+        old = "\n".join(lines[:-1]).rstrip("\n") + "\n"
+    begin, end = f"<!-- begin:{name} -->", f"<!-- end:{name} -->"
+    block = f"{begin}\n{body.strip()}\n{end}\n\n"
+    if begin in old and end in old:
+        old = old[:old.index(begin)] + block + old[old.index(end) + len(end):].lstrip("\n")
+    else:
+        old = old.rstrip("\n") + "\n\n" + block
+    path.write_text(old.rstrip("\n") + "\n" + (f"\n{last}\n" if last else ""))
+
+
 def write_markdown(path: Path, sections: list[str], last: str, elapsed: float, args: argparse.Namespace) -> None:
     weights = args.weights or "shipped (inference/weights/)"
-    text = f"""# Benchmarks
+    body = f"""## Speed (`bench/speed.py`)
 
-Latest run of `bench/speed.py` ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {elapsed:.0f} s).
+Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} ({elapsed:.0f} s).
 Conditions: {conditions()}. MediaPipe pose model `{args.pose_model}`, lifter weights {weights}.
 {args.note}
 
@@ -217,10 +233,8 @@ video duration / processing time. Peak RSS = the whole subprocess (Python, torch
 
 {chr(10).join(s + chr(10) for s in sections)}
 Targets (1768×994 clip): speed-up at s_in=10 ≥ 6; end-to-end at s_in=20 ≤ 1.5 × decode-only (naive).
-
-{last}
 """
-    path.write_text(text)
+    update_benchmarks(path, "speed", body, last)
 
 
 if __name__ == "__main__":

@@ -31,3 +31,13 @@ def test_table_and_headline_ratios() -> None:
     assert cells[1] == "10 (10 with person)"
     assert cells[2:8] == ["1.00", "3.00", "0.00", "0.50", "1.50", "**6.00**"]  # ms per video frame
     assert cells[8] == "5.00" and cells[9] == "6.7"  # speed-up, x real time (4 s of video in 0.6 s)
+
+
+def test_benchmarks_sections_are_replaced_and_headline_stays_last(tmp_path: Path) -> None:
+    md = tmp_path / "BENCHMARKS.md"
+    speed.update_benchmarks(md, "speed", "speed v1", "speedup_s10=1.00 decode_ratio_s20=2.00")
+    speed.update_benchmarks(md, "memory", "memory v1")
+    speed.update_benchmarks(md, "speed", "speed v2", "speedup_s10=3.00 decode_ratio_s20=4.00")
+    text = md.read_text()
+    assert "speed v2" in text and "memory v1" in text and "v1\n<!-- end:speed" not in text
+    assert text.rstrip("\n").split("\n")[-1] == "speedup_s10=3.00 decode_ratio_s20=4.00"
