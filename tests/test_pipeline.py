@@ -176,6 +176,21 @@ def test_cancel_is_prompt_and_progress_is_reported(videos_dir: Path) -> None:
     assert calls[-1] == ("uplift", 1, 1)
 
 
+def test_captures_in_worker_threads(videos_dir: Path) -> None:
+    """The add-on runs capture in a worker thread: two at once must not share state."""
+    import threading
+
+    out: dict[str, CaptureResult] = {}
+    threads = [threading.Thread(target=lambda n=n: out.__setitem__(n, capture(videos_dir / n, 10, lifter=no_lift)))
+               for n in (SQUATS, DANCE)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    for n in (SQUATS, DANCE):
+        np.testing.assert_allclose(out[n].points2d, run(videos_dir / n, 10).points2d, atol=1e-3, equal_nan=True)
+
+
 def test_bad_arguments(videos_dir: Path) -> None:
     for kw, match in [({"stride": 0}, "stride"), ({"person": "tallest"}, "person"),
                       ({"frame_range": (50, 20)}, "frame range"), ({"frame_range": (500, None)}, "only 65"),
