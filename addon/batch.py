@@ -164,6 +164,10 @@ def capture_one(bpy: Any, clip: Path, out: Path, args: argparse.Namespace) -> Ou
 
     capture_job = job_mod.CaptureJob(options, on_progress=progress)
     result = capture_job.run()
+    # Each output is its own file: run its scene at the video's rate so every video frame is one key.
+    retarget = importlib.import_module("._pkgs", __package__).retarget
+    bpy_keys = importlib.import_module(".bpy_keys", retarget.__name__)
+    bpy_keys.set_scene_timing(bpy.context.scene, result.fps, 1, len(result.joints3d))
     applied = apply.apply_capture(bpy.context, result, options)
     _export(bpy, args.format, out, applied.armature, applied.action)
     warnings = capture_job.warnings + list(getattr(result, "warnings", [])) + applied.warnings

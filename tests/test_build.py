@@ -32,6 +32,7 @@ mod = sys.modules[pkg]
 info["file"] = mod.__file__
 info["prefs_device"] = bpy.context.preferences.addons[pkg].preferences.device
 if video:
+    bpy.context.scene.render.fps = 30  # the clip's rate: one key per scene frame
     before = set(bpy.data.objects.keys())
     r = bpy.ops.uplift.capture_video(filepath=video, stride=20)
     new = [o for o in bpy.data.objects if o.name not in before]
