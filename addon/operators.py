@@ -94,9 +94,9 @@ class UPLIFT_OT_capture_video(bpy.types.Operator):
     # --- synchronous (scripts, batch, tests) -----------------------------------------------------------
     def execute(self, context: Any) -> set[str]:
         if self.from_browser and context.window is not None:
-            # Chosen in the file browser: continue as a modal capture (progress + Esc) on a fresh invoke.
-            kwargs = {name: getattr(self, name) for name in ("filepath", *props.OPTION_NAMES)}
-            return bpy.ops.uplift.capture_video("INVOKE_DEFAULT", **kwargs)
+            # Confirmed in the file browser: Blender keeps the operator alive when exec returns
+            # RUNNING_MODAL with a modal handler added, so the capture continues with progress + Esc.
+            return self._start_modal(context)
         if msg := self._check(context):
             self.report({"ERROR"}, msg)
             return {"CANCELLED"}
@@ -113,6 +113,9 @@ class UPLIFT_OT_capture_video(bpy.types.Operator):
             self.from_browser = True
             context.window_manager.fileselect_add(self)
             return {"RUNNING_MODAL"}
+        return self._start_modal(context)
+
+    def _start_modal(self, context: Any) -> set[str]:
         if msg := self._check(context):
             self.report({"ERROR"}, msg)
             return {"CANCELLED"}
@@ -130,6 +133,10 @@ class UPLIFT_OT_capture_video(bpy.types.Operator):
         assert self._job is not None
         if event.type == "ESC" and event.value == "PRESS":
             self._job.cancel()
+            if not self._job.running:  # finished and waiting for Object/Pose Mode: discard it
+                self._end_modal(context)
+                self.report({"WARNING"}, "Capture discarded; the scene was not changed.")
+                return {"CANCELLED"}
             context.workspace.status_text_set("Uplift capture: cancelling...")
             return {"RUNNING_MODAL"}
         if event.type != "TIMER":
@@ -137,7 +144,12 @@ class UPLIFT_OT_capture_video(bpy.types.Operator):
         if self._job.running:
             context.window_manager.progress_update(int(100 * self._job.fraction()))
             context.workspace.status_text_set(self._job.status_text())
-            return {"RUNNING_MODAL"}
+            return {"PASS_THROUGH"}
+        if self._job.error is None and context.mode not in {"OBJECT", "POSE"}:
+            # The user entered Edit Mode meanwhile: keep the finished capture until the scene can take it.
+            context.workspace.status_text_set("Uplift capture ready: return to Object or Pose Mode to apply it "
+                                              "(Esc discards it)")
+            return {"PASS_THROUGH"}
         self._end_modal(context)
         if self._job.error is not None or self._job.result is None:
             return self._fail(self._job)
