@@ -112,7 +112,8 @@ class KeyFrameReader:
     """
 
     def __init__(self, path: str | Path, stride: int = 1, *, start: int = 0, stop: int | None = None,
-                 prefetch: int = 0, backend: str = "auto", skip_unused: bool = True) -> None:
+                 prefetch: int = 0, backend: str = "auto", skip_unused: bool = True,
+                 threads: int = 0) -> None:
         if stride < 1:
             raise ValueError(f"stride must be >= 1, got {stride}")
         if start < 0 or (stop is not None and stop <= start):
@@ -121,6 +122,7 @@ class KeyFrameReader:
         self.stride, self.start, self.stop = int(stride), int(start), stop
         self.prefetch = int(prefetch)
         self.skip_unused = skip_unused
+        self.threads = int(threads)  # decoder threads; 0 = FFmpeg's choice (one per core)
         self._pts_indexed = False
         self.timestamps: list[float] = []
         self.frames_read = 0  # frames decoded from the clip's first frame on (including those before start)
@@ -147,7 +149,8 @@ class KeyFrameReader:
     def _open_av(self) -> None:
         from . import video_av
 
-        self._container, self._stream, self.info, self._pts_indexed = video_av.open_for_reading(self.path)
+        self._container, self._stream, self.info, self._pts_indexed = video_av.open_for_reading(
+            self.path, self.threads)
         self.backend = "av"
 
     def _open_cv(self) -> None:

@@ -91,11 +91,13 @@ def probe(path: Path) -> VideoInfo:
         container.close()
 
 
-def open_for_reading(path: Path) -> tuple[Any, Any, VideoInfo, bool]:
+def open_for_reading(path: Path, threads: int = 0) -> tuple[Any, Any, VideoInfo, bool]:
     """(container, stream, info, pts_indexed). Re-opens after probing: seeking back to 0 is unreliable."""
     info = probe(path)
     container, stream = open_container(path)
-    stream.thread_type = "AUTO"  # frame + slice threads: decoding frame t+1 overlaps frame t
+    if threads != 1:
+        stream.thread_type = "AUTO"  # frame + slice threads: decoding frame t+1 overlaps frame t
+    stream.codec_context.thread_count = max(0, threads)
     pts_indexed = bool(set(container.format.name.split(",")) & _PTS_FORMATS)
     return container, stream, info, pts_indexed
 

@@ -104,7 +104,7 @@ def test_probe_matches_sources_and_full_decode(clip: Path) -> None:
 
 @pytest.mark.parametrize("clip", VIDEOS, ids=lambda p: p.name)
 def test_strides_give_same_timeline_and_right_keys(clip: Path) -> None:
-    strides = (1, 3, 10, 20) if clip.name == BIG else range(1, 21)
+    strides = (1, 7, 20) if clip.name == BIG else range(1, 21)
     n = EXPECTED[clip.name][3]
     ref_ts = None
     for s in strides:
