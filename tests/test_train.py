@@ -1,0 +1,86 @@
+"""Training on real mocap: data repair/split, synthetic 2D, a few real optimiser steps, resume, export, load."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from inference import data, synth, train
+from inference.model import get_config
+from inference.skeleton import INDEX
+
+
+@pytest.fixture(scope="module")
+def few_clips(mocap_dir: Path):
+    return data.load_clips(mocap_dir / "h36m17", fps=30.0, split="train", max_clips=4)
+
+
+def test_split_is_fixed_and_disjoint(mocap_dir: Path):
+    tr = {c.name.split("#")[0] for c in data.load_clips(mocap_dir / "h36m17", split="train")}
+    va = {c.name.split("#")[0] for c in data.load_clips(mocap_dir / "h36m17", split="val")}
+    assert tr and va and not tr & va
+    assert 0.05 < len(va) / (len(tr) + len(va)) < 0.25
+    assert all(data.is_val(n) for n in va)
+
+
+def test_clips_are_repaired_and_canonical(few_clips):
+    for c in few_clips:
+        assert np.isfinite(c.joints).all() and len(c.joints) >= 30
+        rel = c.joints - c.joints[:, :1]
+        assert np.linalg.norm(np.diff(rel, axis=0), axis=-1).max() < data.GLITCH_M * 1.5
+        thorax = 0.5 * (c.joints[:, INDEX["LShoulder"]] + c.joints[:, INDEX["RShoulder"]])
+        np.testing.assert_allclose(c.joints[:, INDEX["Thorax"]], thorax, atol=1e-5)
+
+
+def test_resample_keeps_duration():
+    x = np.arange(121, dtype=np.float32)[:, None]  # 2 s at 60 Hz
+    y = data.resample(x, 60.0, 30.0)
+    assert len(y) == 61 and y[-1, 0] == pytest.approx(120.0)
+
+
+def test_training_batch_is_sane(few_clips):
+    cfg = get_config("compact")
+    b = synth.training_batch(few_clips, cfg, 16, np.random.default_rng(0))
+    assert b["x2d"].shape == (16, cfg.n_tok, 17, 2) and b["y3d"].shape == (16, cfg.n_tok, 17, 3)
+    assert b["key"].any(axis=1).all()
+    assert (b["x2d"][~b["key"]] == 0).all()
+    x = b["x2d"][b["key"]]
+    assert np.abs(x[..., 0]).max() <= 1.3  # bodies stay (nearly) in frame
+    assert np.abs(b["y3d"][:, :, 0]).max() == 0.0  # pelvis-relative
+    depth = b["y3d"][..., 2]
+    assert np.abs(depth).max() < 1.5
+
+
+def test_key_masks_cover_the_trained_strides():
+    cfg = get_config("compact")
+    rng = np.random.default_rng(0)
+    for s in cfg.train_strides:
+        m = synth.key_masks(64, cfg.n_tok, cfg, rng, strides=[s])
+        gaps = {int(g) for row in m for g in np.diff(np.flatnonzero(row))}
+        assert gaps == {s}
+
+
+def test_train_resume_export_and_load(tmp_path: Path, mocap_dir: Path):
+    out = tmp_path / "run"
+
+    def run(steps: int) -> int:
+        return train.main(["--out", str(out), "--steps", str(steps), "--batch", "4", "--max-clips", "3",
+                           "--log-every", "1", "--val-every", "3", "--val-batches", "1",
+                           "--mocap", str(mocap_dir / "h36m17")])
+
+    assert run(3) == 0
+    ck = torch.load(out / "ckpt.pt", map_location="cpu", weights_only=True)
+    assert ck["step"] == 3
+    first = {k: v.clone() for k, v in ck["model"].items()}
+    assert run(5) == 0  # resumes at step 3
+    ck = torch.load(out / "ckpt.pt", map_location="cpu", weights_only=True)
+    assert ck["step"] == 5
+    assert any(not torch.equal(first[k], ck["model"][k]) for k in first)
+    dest = tmp_path / "w.safetensors"
+    assert train.main(["--out", str(out), "--export", str(dest)]) == 0
+    from inference.lift import load_model
+
+    model = load_model(dest, "cpu")
+    assert model.cfg == get_config("compact")
