@@ -7,6 +7,7 @@ import sys
 COMMANDS = {
     "capture": ("inference.capture_cli", "video -> 2D key-frames -> dense 3D joints (.npz)"),
     "evaluate": ("inference.evaluate", "evaluate the uplifting model on the validation split"),
+    "evaluate-video": ("inference.evaluate_video", "real clips: steadiness of ours vs MediaPipe's own 3D"),
     "train": ("inference.train", "train the uplifting model on mocap"),
     "fetch-model": ("inference.pose_model", "download / locate the MediaPipe PoseLandmarker bundle"),
 }
