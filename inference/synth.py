@@ -6,7 +6,7 @@ One sample = one window of `cfg.n_tok` output-rate tokens around a random centre
   * random bone lengths: global x0.88-1.12, each left/right bone pair x0.92-1.08 (symmetric, so the derived
     Thorax stays the shoulder midpoint).
   * a random camera (inference/cameras.py) and detector-like 2D (inference/noise.py), normalised.
-  * a key-frame mask (`key_masks`): integer strides from cfg.train_strides, or real-valued strides 1-25
+  * a key-frame mask (`key_masks`): integer strides from cfg.train_strides (weighted by STRIDE_WEIGHTS), or real-valued strides 1-25
     (what a 24-60 fps video looks like on the model's 30 Hz grid), sometimes with lost key-frames.
 Targets are camera-space, pelvis-relative metres.
 """
@@ -64,7 +64,7 @@ def key_masks(b: int, n: int, cfg: UpliftConfig, rng: np.random.Generator, strid
               real_p: float = 0.35, real_max: float = 25.0, drop_p: float = 0.3) -> np.ndarray:
     """[b, n] bool key-frame masks on the token grid (see module docstring)."""
     pos = np.arange(n) * cfg.s_out
-    s_set = list(STRIDE_WEIGHTS) if strides is None else strides
+    s_set = list(cfg.train_strides) if strides is None else strides
     s_set = [s for s in s_set if s % cfg.s_out == 0] or [cfg.s_out]
     p = np.array([STRIDE_WEIGHTS.get(s, 1.0) for s in s_set]); p /= p.sum()
     masks = np.zeros((b, n), dtype=bool)

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
-from .segments import SEGMENTS
+from .segments import FOOT_SEGMENTS, SEGMENTS
 
-SEGMENT_NAMES: tuple[str, ...] = tuple(SEGMENTS)
+SEGMENT_NAMES: tuple[str, ...] = tuple(SEGMENTS) + tuple(FOOT_SEGMENTS)
 PRESET_DIR = Path(__file__).resolve().parent / "presets"
 
 BoneMap = dict[str, "str | list[str]"]
@@ -47,7 +47,7 @@ def validate(bonemap: Mapping[str, object]) -> BoneMap:
     """Check a bone map's shape; returns a clean copy. Unknown segments are an error (typos lose motion)."""
     out: BoneMap = {}
     for seg, v in bonemap.items():
-        if seg not in SEGMENTS:
+        if seg not in SEGMENT_NAMES:
             raise ValueError(f"unknown segment {seg!r} in bone map; segments are: {', '.join(SEGMENT_NAMES)}")
         if isinstance(v, str):
             if v:
@@ -156,6 +156,7 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "forearm": ("forearm", "lowerarm", "lowarm", "elbow", "radius"),
     "thigh": ("thigh", "upleg", "upperleg", "femur", "hip"),
     "shin": ("shin", "calf", "leg", "lowerleg", "lowleg", "knee", "tibia"),
+    "foot": ("foot", "ankle"),
 }
 _ALL_WORDS = {w for ws in _SYNONYMS.values() for w in ws}
 
@@ -225,6 +226,10 @@ def guess_bonemap(names: Sequence[str], parents: Sequence[int]) -> BoneMap:
             if shin is not None:
                 used.add(shin)
                 out[f"shin.{side}"] = [shin]
+                foot = find("foot", side, under=shin)
+                if foot is not None:
+                    used.add(foot)
+                    out[f"foot.{side}"] = [foot]
         clav = find("clavicle", side)
         if clav is not None:
             used.add(clav)

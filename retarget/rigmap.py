@@ -30,6 +30,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from . import quat as Q
+from .segments import FOOT_SEGMENTS
 
 ROOT_SEGMENT = "hips"
 
@@ -244,6 +245,7 @@ def pose_rotations(
     heads, tails = rig.heads_world(), rig.tails_world()
 
     target: dict[int, np.ndarray] = {}  # bone index -> [T, 3, 3] world orientation
+    deltas: dict[str, np.ndarray] = {}
     for seg in mapped:
         chain = _chain_of(rig, bonemap, seg)
         if seg == ROOT_SEGMENT:
@@ -256,11 +258,11 @@ def pose_rotations(
                 raise ValueError(f"bones {bonemap[seg]!r} mapped to {seg!r} have zero length")
             offset = swing(c.T @ d, np.asarray(rest_dirs[seg], dtype=np.float64))
         r = Q.to_matrix(np.asarray(seg_rots[seg], dtype=np.float64))  # [T, 3, 3]
-        delta = c @ r @ offset @ c.T  # world-space turn applied to the rest chain
-        for b in chain:
-            if b in target:
-                raise ValueError(f"bone {rig.names[b]!r} is mapped to two segments")
-            target[b] = delta @ g_rest[b]
+        deltas[seg] = delta = c @ r @ offset @ c.T  # world-space turn applied to the rest chain
+        _set_targets(rig, target, chain, delta, g_rest)
+    for seg, leader in FOOT_SEGMENTS.items():  # feet: level as at rest, turned with the shin's heading
+        if seg in bonemap and leader in deltas:
+            _set_targets(rig, target, _chain_of(rig, bonemap, seg), heading_turn(deltas[leader]), g_rest)
 
     # Bones to solve: mapped ones and all their ancestors, parents first.
     needed: set[int] = set()
@@ -327,6 +329,24 @@ def pose_rotations(
             root_loc = shift_arm @ rig.matrices[lb][:3, :3]
     rest_bones = [rig.names[i] for i in order if i not in target]
     return PoseResult(rotations, root_bone, root_loc, s, c, {rig.names[b]: m for b, m in target.items()}, rest_bones)
+
+
+def _set_targets(rig: RigRest, target: dict[int, np.ndarray], chain: list[int], delta: np.ndarray,
+                 g_rest: np.ndarray) -> None:
+    for b in chain:
+        if b in target:
+            raise ValueError(f"bone {rig.names[b]!r} is mapped to two segments")
+        target[b] = delta @ g_rest[b]
+
+
+def heading_turn(m: np.ndarray) -> np.ndarray:
+    """The part of world rotations [T,3,3] about the vertical (Z) axis (swing-twist decomposition)."""
+    q = Q.from_matrix(m)
+    tw = np.zeros_like(q)
+    tw[..., 0], tw[..., 3] = q[..., 0], q[..., 3]
+    n = np.linalg.norm(tw, axis=-1, keepdims=True)
+    tw = np.where(n > 1e-6, tw / np.maximum(n, 1e-12), np.array([1.0, 0.0, 0.0, 0.0]))
+    return Q.to_matrix(tw)
 
 
 def _posed_offset(rig: RigRest, posed: dict[int, np.ndarray], g_rest: np.ndarray, root: int, bone: int,

@@ -14,8 +14,10 @@ and a *reference* axis fixing the roll (twist) about it:
     "plane"  the normal of the Thorax-Neck/Nose-Head plane (head yaw), blended towards "parent" as the
              three joints become collinear.
     "parent" no twist information: the minimal (shortest-arc) swing from the parent's rotated frame.
-The 17 joints do not determine feet, hands or forearm pronation: there are no foot/hand segments, and
-forearm roll is the elbow hinge's.
+The 17 joints do not determine feet, hands or forearm pronation: there are no hand segments and forearm
+roll is the elbow hinge's. Feet are *derived* segments (`FOOT_SEGMENTS`): a rig's foot bone keeps its rest
+attitude to the ground (level, as it stands in the rest pose) and turns only about the vertical, with the
+heading of its shin; left to follow the shin rigidly, toes would dig into the floor whenever the shin tilts.
 """
 from __future__ import annotations
 
@@ -75,6 +77,9 @@ SEGMENTS: dict[str, Segment] = {
     "shin.R": Segment(J["RKnee"], J["RAnkle"], "thigh.R", _NZ, "bend", (J["RHip"], J["RKnee"], J["RAnkle"]),
                       _X, (J["RAnkle"],)),
 }
+
+# Derived segments: foot -> the segment whose heading (rotation about world up) it takes.
+FOOT_SEGMENTS: dict[str, str] = {"foot.L": "shin.L", "foot.R": "shin.R"}
 
 # Which segment positions each joint in forward kinematics (root: None).
 JOINT_SEGMENT: tuple[str | None, ...] = tuple(

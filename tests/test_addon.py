@@ -176,8 +176,6 @@ def test_capture_onto_rigify_keeps_the_users_action(scene, fake_capture, mocap_r
     assert _lowest_heads(rig, ankles, frames) >= -0.01
 
 
-@pytest.mark.xfail(strict=True, reason="retarget keys no foot segment: Rigify's foot/toe bones follow the shin "
-                   "rigidly and dip up to ~7 cm below the floor on a walk (reported to the retarget owner)")
 def test_rigify_toes_stay_above_the_floor(scene, fake_capture, mocap_result) -> None:
     rig = _rigify_rig()
     assert bpy.ops.uplift.capture_video(filepath=mocap_result.source, target_rig=rig.name) == {"FINISHED"}

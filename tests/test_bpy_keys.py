@@ -151,6 +151,13 @@ def _angular_errors(obj, measure_map, pose: rigmap.PoseResult, motion, frames) -
         want_root = pelvis_rest + pose.scale * pose.facing @ (motion["joints"][t, 0] - root_rest)
         errs.setdefault("root_mm", []).append(1000 * float(np.linalg.norm(_mid_hips(posed, measure_map) - want_root)))
         for seg in measure_map:
+            if seg in segments.FOOT_SEGMENTS:  # feet keep their rest pitch: compare elevations
+                chain = rigmap._chain_of(posed, measure_map, seg)
+                d_rest = rest.tails_world()[chain[-1]] - rest.heads_world()[chain[0]]
+                d_pose = tails[chain[-1]] - heads[chain[0]]
+                elev = [np.degrees(np.arcsin(d[2] / np.linalg.norm(d))) for d in (d_rest, d_pose)]
+                errs.setdefault(seg, []).append(abs(elev[1] - elev[0]))
+                continue
             r = segments.SEGMENTS[seg]
             m = rigmap.Q.to_matrix(rots[seg][t])
             chain = rigmap._chain_of(posed, measure_map, seg)
@@ -231,7 +238,7 @@ def test_rig_directions(rig_name, motion, bvh_dir):
         "rigify_generated": "Rigify generated rig"}[rig_name]
     if expected:
         assert source == expected
-    assert set(keymap) == set(segments.SEGMENTS), f"{rig_name}: unmapped {set(segments.SEGMENTS) - set(keymap)}"
+    assert set(keymap) == set(bm.SEGMENT_NAMES), f"{rig_name}: unmapped {set(bm.SEGMENT_NAMES) - set(keymap)}"
     rep, pose = bpy_keys.retarget_onto(obj, motion["rots"], motion["joints"][:, 0], motion["lengths"], CLIP,
                                        bonemap=keymap, constants=consts)
     _check_quats(pose, motion["rots"])

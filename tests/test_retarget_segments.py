@@ -121,3 +121,16 @@ def test_bend_plane_sets_upper_arm_roll() -> None:
     assert np.degrees(quat.angle_between(qf, np.array([1.0, 0, 0, 0]))) < 1e-6
     rel = quat.mul(qu, quat.conj(qf))
     assert abs(abs(np.degrees(quat.twist_angle(rel, np.array([1.0, 0.0, 0.0])))) - 90.0) < 1e-6
+
+
+def test_foot_heading_turn_keeps_only_the_turn_about_up():
+    """Feet take the shin's heading only: a tilted, turned shin gives a pure turn about world Z."""
+    from scipy.spatial.transform import Rotation
+
+    from retarget.rigmap import heading_turn
+
+    m = (Rotation.from_euler("z", [30, -120, 0], degrees=True) * Rotation.from_euler("x", [40, -25, 70],
+                                                                                       degrees=True)).as_matrix()
+    turn = Rotation.from_matrix(heading_turn(m))
+    np.testing.assert_allclose(turn.as_rotvec(), Rotation.from_euler("z", [30, -120, 0], degrees=True).as_rotvec(),
+                               atol=1e-9)
