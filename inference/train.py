@@ -5,7 +5,7 @@ written to <out>/ckpt.pt every --ckpt-minutes and at the end; rerunning the same
 `--export <file.safetensors>` writes the EMA weights (fp16 by default) with the config in the metadata.
 
 Schedule: AdamW, lr and weight decay both x`--decay` every `--epoch-steps` steps (the paper's x0.99 per
-epoch), linear warm-up, EMA of the weights (used for validation and export), flip augmentation,
+epoch), linear warm-up, optional linear cool-down at the end (--cooldown), EMA of the weights (used for validation and export), flip augmentation,
 multi-stride key-frame sampling (inference/synth.py). Loss = 0.5 centre MPJPE + 0.5 sequence MPJPE.
 """
 from __future__ import annotations
@@ -90,6 +90,15 @@ def validate(model: UpliftUpsample, state: dict, val_batches: list[dict], device
     return float(np.mean(vals))
 
 
+def lr_scale(step: int, args: argparse.Namespace) -> float:
+    """Factor on lr and weight decay: warm-up, x`decay` per epoch, then a linear cool-down to 0 over the
+    last `cooldown` steps (set on a resumed run to land a run early without a jump in the schedule)."""
+    scale = args.decay ** (step // args.epoch_steps) * min(1.0, (step + 1) / args.warmup)
+    if args.cooldown:
+        scale *= min(1.0, max(args.steps - step, 0) / args.cooldown)
+    return scale
+
+
 def train(args: argparse.Namespace) -> Path:
     torch.set_num_threads(args.threads)
     device = torch.device(args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu"))
@@ -130,7 +139,7 @@ def train(args: argparse.Namespace) -> Path:
     old = signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
     step = start
     for step in range(start, args.steps):
-        scale = args.decay ** (step // args.epoch_steps) * min(1.0, (step + 1) / args.warmup)
+        scale = lr_scale(step, args)
         for g in opt.param_groups:
             g["lr"], g["weight_decay"] = args.lr * scale, args.wd * scale
         batch = training_batch(clips, cfg, args.batch, rng)
@@ -186,6 +195,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--decay", type=float, default=0.98, help="lr and wd factor per epoch")
     p.add_argument("--epoch-steps", type=int, default=200)
     p.add_argument("--warmup", type=int, default=200)
+    p.add_argument("--cooldown", type=int, default=0, help="linear lr cool-down over the last N steps")
     p.add_argument("--ema", type=float, default=0.999)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)

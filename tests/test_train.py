@@ -84,3 +84,12 @@ def test_train_resume_export_and_load(tmp_path: Path, mocap_dir: Path):
 
     model = load_model(dest, "cpu")
     assert model.cfg == get_config("compact")
+
+
+def test_lr_schedule_warms_up_decays_and_cools_down():
+    args = train.parser().parse_args(["--steps", "1000", "--warmup", "100", "--epoch-steps", "100",
+                                      "--decay", "0.5", "--cooldown", "200"])
+    s = [train.lr_scale(k, args) for k in (0, 99, 100, 799, 800, 900, 999)]
+    assert s[0] == pytest.approx(0.01) and s[1] == pytest.approx(1.0) and s[2] == pytest.approx(0.5)
+    assert s[3] == pytest.approx(0.5 ** 7) and s[4] == pytest.approx(0.5 ** 8)
+    assert s[5] == pytest.approx(0.5 ** 9 * 0.5) and s[6] == pytest.approx(0.5 ** 9 * 0.005)
