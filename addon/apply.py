@@ -12,7 +12,7 @@ from typing import Any
 
 import bpy
 
-from . import check2d
+from . import bonemap_ui, check2d
 from ._pkgs import inference, retarget
 from .job import CaptureOptions
 
@@ -94,11 +94,31 @@ def _target(context: Any, name: str) -> Any | None:
     return obj
 
 
+STORED_SOURCE = "bone map: stored on rig"
+
+
+def choose_bonemap(obj: Any, rest: Any) -> tuple[str, dict[str, Any], dict[str, float], list[str]]:
+    """The map stored on the rig (checked against its bones; missing bones drop their segment with a
+    warning) if it has one, else today's automatic choice. Reads the rig only: the stored map never changes."""
+    bonemap = _retarget_module("bonemap")
+    stored, constants = bonemap_ui.stored_map(obj)
+    if not stored:
+        return bonemap_ui.auto_map(rest.names, rest.parents)
+    try:
+        clean = bonemap.validate(stored)
+    except ValueError as exc:
+        raise inference.UpliftError(f"The bone map stored on '{obj.name}' is invalid: {exc}. Fix it in the Mocap "
+                                    f"tab (Bone Map), or press Clear to use the automatic map.") from None
+    resolved = bonemap.resolve(clean, rest.names)
+    warnings = [f"Bone map: {seg} -> {clean[seg]!r} is not a bone of '{obj.name}' (renamed or deleted?); "
+                f"{seg} is not animated." for seg in clean if seg not in resolved]
+    return STORED_SOURCE, resolved, constants, warnings
+
+
 def apply_capture(context: Any, result: Any, options: CaptureOptions) -> Applied:
     """Retarget `result` (a CaptureResult) and key it onto the target rig or a new armature."""
     motion_mod = _retarget_module("motion")
     bpy_keys = _retarget_module("bpy_keys")
-    bonemap = _retarget_module("bonemap")
     scene = context.scene
     target = _target(context, options.target)
     motion = motion_mod.retarget_motion(result.joints3d, fps=result.fps, points2d=result.points2d,
@@ -117,8 +137,13 @@ def apply_capture(context: Any, result: Any, options: CaptureOptions) -> Applied
     try:
         obj = target or bpy_keys.build_default_armature(name, motion.bone_lengths, collection=scene.collection)
         rest = bpy_keys.rig_rest(obj)
-        source, bmap, constants = bonemap.bonemap_for(rest.names, rest.parents)
+        source, bmap, constants, map_warnings = choose_bonemap(obj, rest)
+        warnings.extend(map_warnings)
         if "hips" not in bmap or not any(s in bmap for s in ("thigh.L", "thigh.R")):
+            if source == STORED_SOURCE:
+                raise inference.UpliftError(
+                    f"The bone map stored on '{obj.name}' has no hips or no thigh bone. Set them in the Mocap tab "
+                    f"(Bone Map), or press Clear to use the automatic map.")
             raise inference.UpliftError(
                 f"Could not find the hips and legs in '{obj.name}' (bone names: {', '.join(rest.names[:8])}...). "
                 f"Use a Rigify, Mixamo-style or other humanoid rig, or leave Target Rig empty for a new armature.")

@@ -1,8 +1,10 @@
-"""3D viewport sidebar (N panel, "Mocap" tab): the capture options kept per scene, an estimate and the button."""
+"""3D viewport sidebar (N panel, "Mocap" tab): the capture options kept per scene, an estimate and the button;
+below it the Target Rig's bone map (operators and storage in bonemap_ui.py)."""
 from typing import Any
 
 import bpy
 
+from . import bonemap_ui as bm
 from . import operators, props
 
 
@@ -34,7 +36,78 @@ class UPLIFT_PT_capture(bpy.types.Panel):
             setattr(op, name, getattr(settings, name))
 
 
-CLASSES = (UpliftSettings, UPLIFT_PT_capture)
+def draw_bonemap(layout: Any, context: Any, obj: Any) -> None:
+    """Buttons, preset selector, then one row per segment with a bone search (extra rows for chain bones)."""
+    group = obj.uplift_bonemap
+    entries = group.entries
+    if obj.library is not None:
+        layout.label(text="Linked rig: make it local to edit its bone map", icon="LIBRARY_DATA_DIRECT")
+        return
+    row = layout.row(align=True)
+    row.operator(bm.UPLIFT_OT_bonemap_guess.bl_idname, text="Guess", icon="VIEWZOOM").rig = obj.name
+    row.operator(bm.UPLIFT_OT_bonemap_clear.bl_idname, text="Clear", icon="X").rig = obj.name
+    row = layout.row(align=True)
+    row.prop(context.window_manager, "uplift_bonemap_preset", text="")
+    op = row.operator(bm.UPLIFT_OT_bonemap_load.bl_idname, text="Load", icon="IMPORT")
+    op.rig = obj.name
+    op.preset = context.window_manager.uplift_bonemap_preset
+    row.operator(bm.UPLIFT_OT_bonemap_save_preset.bl_idname, text="", icon="FILE_TICK").rig = obj.name
+    if not any(e.bone for e in entries):
+        layout.label(text="No bone map stored: captures use a", icon="INFO")
+        layout.label(text="matching preset or guess from names")
+        if not entries:
+            return
+    elif group.source:
+        layout.label(text=f"From: {group.source}" + (" (edited)" if group.edited else ""))
+    bones = obj.data.bones
+    col = layout.column(align=True)
+    col.use_property_split = True
+    col.use_property_decorate = False
+    segments = bm.bonemap_lib().SEGMENT_NAMES
+    for seg in segments:
+        rows = [i for i, e in enumerate(entries) if e.segment == seg]
+        if not rows:  # only when the map was filled by a script: offer to add the segment
+            r = col.row(align=True)
+            r.label(text=f"{seg}: not in the map")
+            op = r.operator(bm.UPLIFT_OT_bonemap_add_bone.bl_idname, text="", icon="ADD")
+            op.rig, op.segment = obj.name, seg
+            continue
+        for k, i in enumerate(rows):
+            e = entries[i]
+            r = col.row(align=True)
+            icon = "ERROR" if e.bone and e.bone not in bones else "BONE_DATA"
+            r.prop_search(e, "bone", obj.data, "bones", text=seg if k == 0 else "", icon=icon)
+            if k == 0:
+                op = r.operator(bm.UPLIFT_OT_bonemap_add_bone.bl_idname, text="", icon="ADD")
+                op.rig, op.segment = obj.name, seg
+            else:
+                op = r.operator(bm.UPLIFT_OT_bonemap_remove_bone.bl_idname, text="", icon="REMOVE")
+                op.rig, op.index = obj.name, i
+    unknown = sorted({e.segment for e in entries if e.segment not in segments})
+    if unknown:
+        layout.label(text=f"Unknown segments (capture refuses): {', '.join(unknown)}", icon="ERROR")
+
+
+class UPLIFT_PT_bonemap(bpy.types.Panel):
+    """Which bone follows which body segment, stored on the Target Rig (bonemap_ui.py)."""
+
+    bl_label = "Bone Map"
+    bl_idname = "UPLIFT_PT_bonemap"
+    bl_parent_id = "UPLIFT_PT_capture"
+    bl_space_type = "VIEW_3D"
+    bl_region_type = "UI"
+    bl_category = "Mocap"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    @classmethod
+    def poll(cls, context: Any) -> bool:
+        return bm.target_rig(context) is not None
+
+    def draw(self, context: Any) -> None:
+        draw_bonemap(self.layout, context, bm.target_rig(context))
+
+
+CLASSES = (UpliftSettings, UPLIFT_PT_capture, UPLIFT_PT_bonemap)
 
 
 def register() -> None:
