@@ -15,7 +15,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 BPY45 = REPO / ".venv" / "bpy45"
-FILES = ["tests/test_bpy_keys.py", "tests/test_addon.py", "tests/test_e2e.py"]
+FILES = ["tests/test_bpy_keys.py", "tests/test_addon.py", "tests/test_bonemap_ui.py", "tests/test_e2e.py"]
 CHILD = ("import os, sys, pytest\n"
          "rc = pytest.main(['-q', '-p', 'no:cacheprovider', *sys.argv[1:]])\n"
          "sys.stdout.flush(); sys.stderr.flush(); os._exit(int(rc))\n")
