@@ -232,5 +232,18 @@ def _ensure_registered(bpy: Any) -> None:
         importlib.import_module(__package__).register()
 
 
+def _exit(code: int) -> None:
+    """Leave with `code`. Blender 4.5 as a Python module (pip's bpy) can hang in its own teardown at interpreter
+    exit after torch and MediaPipe ran; once the summary is printed nothing is left to clean up, so the module
+    leaves at once. A Blender binary (`blender -b -P`) exits the normal way."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    import bpy
+
+    if not bpy.app.binary_path:
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    _exit(main())
