@@ -341,12 +341,8 @@ def _set_targets(rig: RigRest, target: dict[int, np.ndarray], chain: list[int], 
 
 def heading_turn(m: np.ndarray) -> np.ndarray:
     """The part of world rotations [T,3,3] about the vertical (Z) axis (swing-twist decomposition)."""
-    q = Q.from_matrix(m)
-    tw = np.zeros_like(q)
-    tw[..., 0], tw[..., 3] = q[..., 0], q[..., 3]
-    n = np.linalg.norm(tw, axis=-1, keepdims=True)
-    tw = np.where(n > 1e-6, tw / np.maximum(n, 1e-12), np.array([1.0, 0.0, 0.0, 0.0]))
-    return Q.to_matrix(tw)
+    up = np.array([0.0, 0.0, 1.0])
+    return Q.to_matrix(Q.from_axis_angle(up, Q.twist_angle(Q.from_matrix(m), up)))
 
 
 def _posed_offset(rig: RigRest, posed: dict[int, np.ndarray], g_rest: np.ndarray, root: int, bone: int,
