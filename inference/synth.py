@@ -6,8 +6,8 @@ One sample = one window of `cfg.n_tok` output-rate tokens around a random centre
   * random bone lengths: global x0.88-1.12, each left/right bone pair x0.92-1.08 (symmetric, so the derived
     Thorax stays the shoulder midpoint).
   * a random camera (inference/cameras.py) and detector-like 2D (inference/noise.py), normalised.
-  * a key-frame mask (`key_masks`): integer strides from cfg.train_strides (weighted by STRIDE_WEIGHTS), or real-valued strides 1-25
-    (what a 24-60 fps video looks like on the model's 30 Hz grid), sometimes with lost key-frames.
+  * a key-frame mask (`key_masks`): integer strides from cfg.train_strides (weighted by STRIDE_WEIGHTS), or
+    real-valued strides 1-25 (what a 24-60 fps video looks like on the model's 30 Hz grid), sometimes with lost key-frames.
 Targets are camera-space, pelvis-relative metres.
 """
 from __future__ import annotations

@@ -5,8 +5,8 @@ written to <out>/ckpt.pt every --ckpt-minutes and at the end; rerunning the same
 `--export <file.safetensors>` writes the EMA weights (fp16 by default) with the config in the metadata.
 
 Schedule: AdamW, lr and weight decay both x`--decay` every `--epoch-steps` steps (the paper's x0.99 per
-epoch), linear warm-up, optional linear cool-down at the end (--cooldown), EMA of the weights (used for validation and export), flip augmentation,
-multi-stride key-frame sampling (inference/synth.py). Loss = 0.5 centre MPJPE + 0.5 sequence MPJPE.
+epoch), linear warm-up, optional linear cool-down at the end (--cooldown), EMA of the weights (used for
+validation and export), flip augmentation, multi-stride key-frame sampling (inference/synth.py). Loss = 0.5 centre MPJPE + 0.5 sequence MPJPE.
 """
 from __future__ import annotations
 
