@@ -4,9 +4,10 @@
     python build.py                 # -> dist/uplift_mocap-<version>.zip, validated
     python build.py --output-dir D  # elsewhere
 
-Layout of the zip (what Blender installs as the package `bl_ext.<repo>.uplift_mocap`):
-    blender_manifest.toml, __init__.py, operators.py, ... (from addon/)
-    inference/  (with weights/)   retarget/      (copied in as subpackages; they use relative imports only)
+Layout of the zip (what Blender installs as the package `bl_ext.<repo>.uplift_mocap`): the checkout's own
+    blender_manifest.toml, __init__.py (two lines: forwards register/unregister to addon/)
+    addon/  inference/ (with weights/, without training/)  retarget/
+so the add-on finds its siblings the same way in both (addon/_pkgs.py).
 The build and the validation are done by `blender_ext.py` from the bpy module (the same code as
 `blender --command extension build/validate`), with Blender's list of valid tags. torch, MediaPipe and
 OpenCV are not bundled: see docs/blender.md ("Dependencies").
@@ -23,11 +24,14 @@ import tomllib
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent
-PACKAGES = ("inference", "retarget")
-# never shipped: caches, training outputs, pickles (the shipped weights are safetensors)
-IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.npz", "*.pt", "*.pth", "*.ckpt", "runs", ".*")
-# developer-only modules of the add-on folder that need a repo checkout (matplotlib preview)
-ADDON_EXCLUDE = {"preview.py"}
+PACKAGES = ("addon", "inference", "retarget")
+# never shipped: caches, training outputs, pickles (the shipped weights are safetensors), the training side
+# of inference/, and developer-only add-on modules that need a repo checkout (matplotlib preview)
+NOT_SHIPPED = ("__pycache__", "*.pyc", "*.npz", "*.pt", "*.pth", "*.ckpt", "runs", ".*", "training", "preview.py")
+IGNORE = shutil.ignore_patterns(*NOT_SHIPPED)
+ROOT_INIT = '''"""Uplift Mocap (Blender extension). The add-on is addon/; inference/ and retarget/ are its pure packages."""
+from .addon import register, unregister  # noqa: F401
+'''
 
 
 def find_blender_ext() -> tuple[Path, Path]:
@@ -45,20 +49,12 @@ def find_blender_ext() -> tuple[Path, Path]:
 
 
 def stage(dest: Path) -> Path:
-    """Copy the add-on, the manifest and the two pure packages into `dest` in the zip's layout."""
+    """Copy the manifest and the three packages into `dest` in the checkout's layout, plus the root module."""
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copy2(REPO / "blender_manifest.toml", dest / "blender_manifest.toml")
-    for src in sorted((REPO / "addon").iterdir()):
-        if src.suffix == ".py" and src.name not in ADDON_EXCLUDE:
-            shutil.copy2(src, dest / src.name)
+    (dest / "__init__.py").write_text(ROOT_INIT, encoding="utf-8")
     for pkg in PACKAGES:
         shutil.copytree(REPO / pkg, dest / pkg, ignore=IGNORE)
-    for path in dest.rglob("*.py"):  # the bundled subpackages must not reach for top-level siblings
-        text = path.read_text(encoding="utf-8")
-        if path.parent != dest and any(f"\nimport {p}" in text or f"\nfrom {p} " in text or
-                                       f"\nfrom {p}." in text for p in ("inference", "retarget", "addon")):
-            raise SystemExit(f"{path.relative_to(dest)} uses an absolute import of a project package; "
-                             "use relative imports so it also works inside the extension")
     return dest
 
 

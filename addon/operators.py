@@ -195,7 +195,7 @@ class UPLIFT_OT_capture_video(bpy.types.Operator):
             return {"CANCELLED"}
         frames = len(result.joints3d)
         w, h = result.image_size
-        job.learn(result.timings, frames, len(result.keyframes), capture_job.options.pose_model,
+        job.learn(result.timings.as_dict(), frames, len(result.keyframes), capture_job.options.pose_model,
                   int(w), int(h), time.perf_counter() - t0)
         for warning in capture_job.warnings + list(getattr(result, "warnings", [])) + applied.warnings:
             self.report({"WARNING"}, str(warning))

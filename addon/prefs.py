@@ -7,8 +7,9 @@ import bpy
 from bpy.props import EnumProperty, StringProperty
 
 from . import deps
+from ._pkgs import ADDON_PACKAGE
 
-PACKAGE = __package__ or "addon"
+PACKAGE = ADDON_PACKAGE  # the name preferences and user folders are keyed by
 _install_job = None  # deps.InstallJob of the running/last install
 
 

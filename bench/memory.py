@@ -72,7 +72,7 @@ def worker(kind: str, clip: str, stride: int, weights: str | None) -> dict:
                     samples.append((k.index, _rss_mb()))
         frames = len(r.timestamps)
     else:
-        from inference.pipeline import capture
+        from inference import capture
 
         def progress(stage: str, done: int, total: int) -> None:
             if stage == "pose2d" and (not samples or done - samples[-1][0] >= max(total // 10, 1)):

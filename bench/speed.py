@@ -67,7 +67,7 @@ def worker_pipeline(clip: str, stride: int, weights: str | None, pose_model: str
     t = time.perf_counter()
     import inference
     from inference.lift import load_model
-    from inference.pipeline import capture
+    from inference import capture
     from inference.video import probe
     imports = time.perf_counter() - t
     info = probe(clip)
@@ -86,7 +86,7 @@ def worker_pipeline(clip: str, stride: int, weights: str | None, pose_model: str
     result = capture(clip, stride, **kw)
     wall = time.perf_counter() - t
     return {"stride": stride, "frames": int(len(result.timestamps)), "keyframes": int(len(result.keyframes)),
-            "wall": wall, "timings": {k: float(v) for k, v in result.timings.items()},
+            "wall": wall, "timings": result.timings.as_dict(),
             "detected": int(result.detected.sum()), "imports": imports, "warmup": warmup,
             "duration": float(result.timestamps[-1] + 1.0 / result.fps), "rss": _peak_rss_mb()}
 

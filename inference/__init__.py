@@ -3,22 +3,35 @@
 Public API:
     uplift(points_2d, image_size=(w, h), fps=fps) -> np.ndarray [T, 17, 3]
     capture(video_path, stride=10, ...) -> CaptureResult
-Heavy imports (torch, mediapipe, cv2) happen on first use, so importing this package is cheap.
+    probe(video_path) -> VideoInfo;  resolve_pose_model(...) / fetch_pose_model(...) -> Path
+The stages, one subpackage each: video/ (decode), pose2d/ (MediaPipe, tracking, landmarks, bundle),
+lift/ (the model and its weights); pipeline.py runs them, result.py is what they hand on; training/ is
+the training side (not shipped). Heavy imports (torch, mediapipe, cv2) happen on first use, so importing
+this package is cheap.
 """
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import (  # noqa: F401
-    CaptureCancelled, NoPersonError, PoseModelError, UpliftError, VideoError, WeightsError,
+from .errors import (
+    CaptureCancelled, NoPersonError, PartialCaptureError, PoseModelError, UpliftError, VideoError, WeightsError,
 )
-from .skeleton import JOINT_NAMES, NUM_JOINTS  # noqa: F401
+from .result import CaptureResult, CaptureStats, Timings
+from .skeleton import JOINT_NAMES, NUM_JOINTS
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .lift import uplift  # noqa: F401
-    from .pipeline import CaptureResult, capture  # noqa: F401
+    from .lift import uplift
+    from .pipeline import capture
+    from .pose2d.bundle import fetch_pose_model, resolve_pose_model
+    from .video import VideoInfo, probe
 
-_LAZY = {"uplift": ".lift", "capture": ".pipeline", "CaptureResult": ".pipeline"}
+# name -> module that defines it, imported on first use (the heavy libraries load only then)
+_LAZY = {"uplift": ".lift", "capture": ".pipeline", "probe": ".video", "VideoInfo": ".video",
+         "resolve_pose_model": ".pose2d.bundle", "fetch_pose_model": ".pose2d.bundle"}
+
+__all__ = ["JOINT_NAMES", "NUM_JOINTS", "CaptureCancelled", "CaptureResult", "CaptureStats", "NoPersonError",
+           "PartialCaptureError", "PoseModelError", "Timings", "UpliftError", "VideoError", "WeightsError",
+           *_LAZY]
 
 
 def __getattr__(name: str) -> Any:

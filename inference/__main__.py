@@ -5,11 +5,11 @@ import importlib
 import sys
 
 COMMANDS = {
-    "capture": ("inference.capture_cli", "video -> 2D key-frames -> dense 3D joints (.npz)"),
-    "evaluate": ("inference.evaluate", "evaluate the uplifting model on the validation split"),
-    "evaluate-video": ("inference.evaluate_video", "real clips: steadiness of ours vs MediaPipe's own 3D"),
-    "train": ("inference.train", "train the uplifting model on mocap"),
-    "fetch-model": ("inference.pose_model", "download / locate the MediaPipe PoseLandmarker bundle"),
+    "capture": ("inference.cli", "video -> 2D key-frames -> dense 3D joints (.npz)"),
+    "evaluate": ("inference.training.evaluate", "evaluate the uplifting model on the validation split"),
+    "evaluate-video": ("inference.training.evaluate_video", "real clips: steadiness of ours vs MediaPipe's own 3D"),
+    "train": ("inference.training.train", "train the uplifting model on mocap"),
+    "fetch-model": ("inference.pose2d.bundle", "download / locate the MediaPipe PoseLandmarker bundle"),
 }
 
 

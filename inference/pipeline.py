@@ -6,88 +6,28 @@ Blender add-on can run it in a worker thread and poll `progress` / `should_cance
 """
 from __future__ import annotations
 
-import json
 import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
-from .errors import CaptureCancelled, NoPersonError, UpliftError, VideoError
-from .landmarks import mediapipe33_to_h36m17
-from .pose2d import NUM_LANDMARKS, PeopleTracker, PoseDetector, choose_track, dedupe
-from .pose_model import resolve_pose_model
+from .errors import CaptureCancelled, NoPersonError, PartialCaptureError, UpliftError, VideoError
+from .pose2d import (NUM_LANDMARKS, PeopleTracker, PoseDetector, choose_track, dedupe, mediapipe33_to_h36m17,
+                     resolve_pose_model)
+from .result import CaptureResult, CaptureStats, Selection, Timings
 from .skeleton import NUM_JOINTS
+from .video import KeyFrameReader, VideoInfo, probe
 
 Progress = Callable[[str, int, int], None]
 Lifter = Callable[..., np.ndarray]
 
 
 @dataclass
-class CaptureResult:
-    """Everything a capture produced. Arrays with T rows cover frames frame_start .. frame_start + T - 1;
-    `keyframes` index those rows (not the whole clip). points2d/world3d rows are NaN off key-frames and
-    on key-frames where the person was not found (`detected` is False there)."""
-
-    joints3d: np.ndarray  # [T, 17, 3] float32 metres, camera coords (x right, y down, z forward), pelvis-relative
-    points2d: np.ndarray  # [T, 17, 2] float32 pixels
-    keyframes: np.ndarray  # [K] int: rows that were sampled (frame_start + k is the clip frame)
-    fps: float
-    image_size: tuple[int, int]  # (w, h), display orientation
-    timestamps: np.ndarray  # [T] seconds from the clip's first frame
-    timings: dict[str, float]  # stage -> seconds: decode, pose2d, select, uplift, total
-    stats: dict[str, Any]
-    warnings: list[str]
-    source: str
-    stride: int = 1
-    frame_start: int = 0
-    detected: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # [K] person found
-    world3d: np.ndarray | None = None  # [T, 17, 3] MediaPipe world landmarks (metres, hip-centred), NaN off key-frames
-    landmarks33: np.ndarray | None = None  # [K, 33, 5] x_px, y_px, z, visibility, presence (NaN if missed)
-    world33: np.ndarray | None = None  # [K, 33, 3] MediaPipe world landmarks
-
-    def save_npz(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
-        """Write all arrays plus a JSON `meta` string (no pickles); atomic, refuses to overwrite by default."""
-        path = Path(path)
-        if path.exists() and not overwrite:
-            raise UpliftError(f"{path} already exists; choose another name or allow overwriting")
-        meta = {"source": self.source, "stride": self.stride, "frame_start": self.frame_start,
-                "timings": self.timings, "stats": self.stats, "warnings": self.warnings}
-        arrays = {"joints3d": self.joints3d, "points2d": self.points2d, "keyframes": self.keyframes,
-                  "fps": np.float64(self.fps), "image_size": np.asarray(self.image_size, np.int64),
-                  "timestamps": self.timestamps, "detected": self.detected, "stride": np.int64(self.stride),
-                  "frame_start": np.int64(self.frame_start), "meta": np.str_(json.dumps(meta))}
-        for name in ("world3d", "landmarks33", "world33"):
-            if getattr(self, name) is not None:
-                arrays[name] = getattr(self, name)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            with open(tmp, "wb") as fh:
-                np.savez_compressed(fh, **arrays)
-            os.replace(tmp, path)
-        except OSError as exc:
-            raise UpliftError(f"cannot write {path}: {exc}") from None
-        finally:
-            if tmp.exists():
-                tmp.unlink()
-        return path
-
-
-class PartialCaptureError(VideoError):
-    """The clip is damaged/truncated part-way: `result` holds the capture of the frames decoded before the
-    damage (None if fewer than 2 key-frames with a person were found). Raised, not returned, so nobody uses a
-    partial result by accident."""
-
-    def __init__(self, message: str, result: CaptureResult | None) -> None:
-        super().__init__(message)
-        self.result = result
-
-
-@dataclass
-class _Pass:
-    """What the streaming pass collects: per key-frame people, tracks and clock."""
+class KeyframePass:
+    """What the streaming pass collects: per key-frame people, tracks and clock (filled as it goes)."""
 
     keyframes: list[int] = field(default_factory=list)
     timestamps: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -99,11 +39,10 @@ class _Pass:
     error: VideoError | None = None
 
 
-def _run_pass(path: Path, stride: int, start: int, stop: int | None, detector: PoseDetector,
-              progress: Progress | None, should_cancel: Callable[[], bool] | None, total: int) -> _Pass:
-    from .video import KeyFrameReader
-
-    out = _Pass()
+def run_pass(path: Path, stride: int, start: int, stop: int | None, detector: PoseDetector,
+             progress: Progress | None, should_cancel: Callable[[], bool] | None, total: int) -> KeyframePass:
+    """Decode key-frames and run MediaPipe on each; a damaged clip ends the pass with `error` set."""
+    out = KeyframePass()
     reader = KeyFrameReader(path, stride, start=start, stop=stop, prefetch=2)
     try:
         it = iter(reader)
@@ -142,19 +81,19 @@ def capture(video_path: str | os.PathLike, stride: int = 10, *, pose_model: str 
             person: str | int = "largest", frame_range: tuple[int, int | None] | None = None,
             device: str = "auto", weights: str | os.PathLike | None = None, progress: Progress | None = None,
             should_cancel: Callable[[], bool] | None = None, max_people: int = 3,
-            allow_download: bool = False, lifter: Lifter | None = None) -> CaptureResult:
+            allow_download: bool = False, pose_cache_dir: str | os.PathLike | None = None,
+            lifter: Lifter | None = None) -> CaptureResult:
     """Capture the 3D motion of one person in a clip.
 
     stride: run MediaPipe on every stride-th frame (frame t is a key-frame iff (t - start) % stride == 0).
-    pose_model: "lite" | "full" | "heavy" | path of a .task bundle (see pose_model.resolve_pose_model).
+    pose_model: "lite" | "full" | "heavy" | path of a .task bundle (see pose2d.bundle.resolve_pose_model);
+        pose_cache_dir: where downloaded bundles are kept (Blender passes its extension user folder).
     person: whom to capture when several people are visible - "largest", "central" or a rank by size.
     max_people: people MediaPipe looks for per key-frame; 1 is fastest (MediaPipe follows one person itself,
         `person` is then moot). frame_range: (start, stop) frames, stop exclusive or None for the end.
     weights / device: passed to the lifting model. lifter: replaces `inference.uplift` (tests, experiments).
     Raises VideoError, PoseModelError, NoPersonError, WeightsError, CaptureCancelled, PartialCaptureError.
     """
-    from .video import probe
-
     t_start = time.perf_counter()
     stride = int(stride)
     if stride < 1:
@@ -170,61 +109,68 @@ def capture(video_path: str | os.PathLike, stride: int = 10, *, pose_model: str 
     if info.frame_count and start >= info.frame_count:
         raise UpliftError(f"frame range starts at {start} but {path} has only {info.frame_count} frames")
     total = (min(int(stop), info.frame_count) if stop is not None else info.frame_count) - start
-    model_path = resolve_pose_model(pose_model, allow_download=allow_download)
+    model_path = resolve_pose_model(pose_model, allow_download=allow_download,
+                                    cache_dir=None if pose_cache_dir is None else Path(pose_cache_dir))
 
     with PoseDetector(model_path, num_poses=max(1, int(max_people))) as detector:
-        run = _run_pass(path, stride, start, None if stop is None else int(stop), detector, progress,
-                        should_cancel, total)
+        run = run_pass(path, stride, start, None if stop is None else int(stop), detector, progress,
+                       should_cancel, total)
     if should_cancel is not None and should_cancel():
         raise CaptureCancelled("capture cancelled; nothing was produced")
 
     t0 = time.perf_counter()
-    result = _assemble(run, info, path, stride, start, person)
+    sel = select_person(run, info, person)
     select_s = time.perf_counter() - t0
-    result.timings.update(decode=run.decode_s, pose2d=run.pose_s, select=select_s)
-    if run.error is not None:
-        result.warnings.append(str(run.error))
-
-    T = len(result.timestamps)
-    if run.error is None and T < 2:
-        raise VideoError(f"{path} has only {T} frame{'' if T == 1 else 's'}: a capture needs a clip of 2 frames "
-                         f"or more")
-    if result.stats["track_id"] is None and result.stats["people_tracks"]:
-        n = result.stats["people_tracks"]
-        raise NoPersonError(f"person {person} was requested but only {n} {'person was' if n == 1 else 'people were'}"
-                            f" seen in {path} (0 is the largest)")
-    n_det = int(result.detected.sum())
-    if n_det == 0:
-        if run.error is not None:
-            raise PartialCaptureError(str(run.error), None)
-        raise NoPersonError(f"no person found in {path} (looked at {len(run.keyframes)} key-frames). The whole "
-                            f"body should be visible and not too small; a smaller stride may help.")
-    if n_det < 2:
-        msg = (f"a person was found on only 1 of {len(run.keyframes)} key-frames of {path}: not enough to "
-               f"capture motion; use a smaller stride")
-        if run.error is not None:
-            raise PartialCaptureError(f"{run.error} ({msg})", None)
-        raise NoPersonError(msg)
+    _check_selection(sel, run, path, person)
 
     if progress is not None:
         progress("uplift", 0, 1)
     t0 = time.perf_counter()
     if lifter is None:
         from .lift import uplift as lifter
-    result.joints3d = np.asarray(lifter(result.points2d, image_size=result.image_size, fps=result.fps,
-                                        weights=weights, device=device), dtype=np.float32)
-    result.timings["uplift"] = time.perf_counter() - t0
-    result.timings["total"] = time.perf_counter() - t_start
+    joints3d = np.asarray(lifter(sel.points2d, image_size=sel.image_size, fps=sel.fps, weights=weights,
+                                 device=device), dtype=np.float32)
+    uplift_s = time.perf_counter() - t0
     if progress is not None:
         progress("uplift", 1, 1)
-    if result.joints3d.shape != (T, NUM_JOINTS, 3):
-        raise UpliftError(f"the lifting model returned shape {result.joints3d.shape}, expected {(T, NUM_JOINTS, 3)}")
+    T = len(sel.timestamps)
+    if joints3d.shape != (T, NUM_JOINTS, 3):
+        raise UpliftError(f"the lifting model returned shape {joints3d.shape}, expected {(T, NUM_JOINTS, 3)}")
+    timings = Timings(decode=run.decode_s, pose2d=run.pose_s, select=select_s, uplift=uplift_s,
+                      total=time.perf_counter() - t_start)
+    result = CaptureResult.from_selection(sel, joints3d, timings, source=str(path), stride=stride,
+                                          frame_start=start)
     if run.error is not None:
-        raise PartialCaptureError(str(run.error), result)
+        result.warnings.append(str(run.error))
+        raise PartialCaptureError(str(run.error), result, path=path, frames_read=run.error.frames_read)
     return result
 
 
-def _assemble(run: _Pass, info: Any, path: Path, stride: int, start: int, person: str | int) -> CaptureResult:
+def _check_selection(sel: Selection, run: KeyframePass, path: Path, person: str | int) -> None:
+    """Refuse a capture that has nothing to lift, with the reason a user can act on."""
+    T, st = len(sel.timestamps), sel.stats
+    damaged = run.error
+    if damaged is None and T < 2:
+        raise VideoError(f"{path} has only {T} frame{'' if T == 1 else 's'}: a capture needs a clip of 2 frames "
+                         f"or more", path=path, frames_read=T)
+    if st.track_id is None and st.people_tracks:
+        n = st.people_tracks
+        raise NoPersonError(f"person {person} was requested but only {n} {'person was' if n == 1 else 'people were'}"
+                            f" seen in {path} (0 is the largest)")
+    if st.detected == 0:
+        if damaged is not None:
+            raise PartialCaptureError(str(damaged), None, path=path, frames_read=damaged.frames_read)
+        raise NoPersonError(f"no person found in {path} (looked at {st.keyframes} key-frames). The whole "
+                            f"body should be visible and not too small; a smaller stride may help.")
+    if st.detected < 2:
+        msg = (f"a person was found on only 1 of {st.keyframes} key-frames of {path}: not enough to "
+               f"capture motion; use a smaller stride")
+        if damaged is not None:
+            raise PartialCaptureError(f"{damaged} ({msg})", None, path=path, frames_read=damaged.frames_read)
+        raise NoPersonError(msg)
+
+
+def select_person(run: KeyframePass, info: VideoInfo, person: str | int) -> Selection:
     """Choose the performer and lay the key-frame landmarks out on the full frame grid."""
     T = len(run.timestamps)
     K = len(run.keyframes)
@@ -249,18 +195,14 @@ def _assemble(run: _Pass, info: Any, path: Path, stride: int, start: int, person
     if others:
         warnings.append(f"{len(others) + 1} people seen; captured the {person} one "
                         f"(on {len(track.items) if track else 0} of {K} key-frames)")
-    stats = {
-        "frames": T, "keyframes": K, "detected": int(detected.sum()), "missed": int(K - detected.sum()),
-        "detection_rate": float(detected.mean()) if K else 0.0, "people_max": run.people_max,
-        "people_tracks": len(run.tracker.tracks), "keyframes_with_people": run.frames_with_people,
-        "person": person if isinstance(person, str) else int(person),
-        "track_id": None if track is None else track.ident,
-    }
-    return CaptureResult(
-        joints3d=np.full((T, NUM_JOINTS, 3), np.nan, np.float32), points2d=points2d, keyframes=kf,
-        fps=_fps(info.fps, run.timestamps), image_size=(w, h), timestamps=run.timestamps, timings={}, stats=stats,
-        warnings=warnings, source=str(path), stride=stride, frame_start=start, detected=detected,
-        world3d=world3d, landmarks33=lm33, world33=w33)
+    stats = CaptureStats(
+        frames=T, keyframes=K, detected=int(detected.sum()), people_max=run.people_max,
+        people_tracks=len(run.tracker.tracks), keyframes_with_people=run.frames_with_people,
+        person=person if isinstance(person, str) else int(person),
+        track_id=None if track is None else track.ident)
+    return Selection(points2d=points2d, world3d=world3d, landmarks33=lm33, world33=w33, detected=detected,
+                     keyframes=kf, timestamps=run.timestamps, fps=_fps(info.fps, run.timestamps),
+                     image_size=(w, h), stats=stats, warnings=tuple(warnings))
 
 
 def _fps(header_fps: float, timestamps: np.ndarray) -> float:

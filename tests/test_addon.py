@@ -6,6 +6,8 @@ model. test_e2e.py runs the same operator on real video with the real model.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import math
 import sys
 import time
@@ -23,7 +25,7 @@ import addon_utils  # noqa: E402
 import addon  # noqa: E402
 import inference  # noqa: E402
 from addon import apply, job  # noqa: E402
-from inference.pipeline import CaptureResult  # noqa: E402
+from inference import CaptureResult, CaptureStats, Timings  # noqa: E402
 from retarget_sim import Camera, load_clip, simulate  # noqa: E402
 
 VIDEO_FPS = 30.0
@@ -60,7 +62,10 @@ def mocap_result(mocap_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> C
     keys = np.arange(0, T, 5)
     return CaptureResult(joints3d=joints.astype(np.float32), points2d=p2.astype(np.float32), keyframes=keys,
                          fps=VIDEO_FPS, image_size=(1280, 720), timestamps=np.arange(T) / VIDEO_FPS,
-                         timings={"decode": 0.1, "pose2d": 0.4, "uplift": 0.05}, stats={}, warnings=[],
+                         timings=Timings(decode=0.1, pose2d=0.4, uplift=0.05), warnings=[],
+                         stats=CaptureStats(frames=T, keyframes=len(keys), detected=len(keys), people_max=1,
+                                            people_tracks=1, keyframes_with_people=len(keys), person="largest",
+                                            track_id=0),
                          source=str(video), stride=5, frame_start=0, detected=np.ones(len(keys), bool))
 
 
@@ -258,7 +263,7 @@ def test_cancel_stops_a_real_capture_and_changes_nothing(videos_dir: Path) -> No
 def test_2d_check_puts_keyed_points_over_the_clip(scene, mocap_result, videos_dir) -> None:
     from addon import check2d
 
-    res = CaptureResult(**{**mocap_result.__dict__, "source": str(videos_dir / "02_dance_tfjs_576x576.mp4")})
+    res = dataclasses.replace(mocap_result, source=str(videos_dir / "02_dance_tfjs_576x576.mp4"))
     chk = check2d.build(bpy.context, res, "dance", first_frame=1)
     assert chk.clip.frame_start == 1 and chk.camera.data.background_images[0].clip == chk.clip
     assert len(chk.empties) == 17

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inference.capture_cli import ProgressBar
+from inference.cli import ProgressBar
 from inference.skeleton import INDEX
 from test_bad_inputs import cli
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from inference import capture
-from inference.evaluate_video import compare, table
+from inference.training.evaluate_video import compare, table
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,7 @@ from inference.lift import DEFAULT_WEIGHTS, load_model
 
 def _walker(t: int = 120, w: int = 1280, h: int = 720, seed: int = 0) -> np.ndarray:
     """A plausible standing 2D skeleton drifting across the image, [t, 17, 2] pixels."""
-    from inference.cameras import Cameras, look_at
+    from inference.training.cameras import Cameras, look_at
 
     rest = np.array([[0, 0.95, 0], [-0.12, 0.95, 0], [-0.12, 0.5, 0], [-0.12, 0.08, 0], [0.12, 0.95, 0],
                      [0.12, 0.5, 0], [0.12, 0.08, 0], [0, 1.2, 0], [0, 1.45, 0], [0, 1.55, 0.08], [0, 1.7, 0],
@@ -89,7 +89,7 @@ def test_weights_errors(tmp_path: Path):
     with pytest.raises(WeightsError, match="not an Uplift"):
         load_model(foreign)
     wrong = tmp_path / "wrong.safetensors"
-    from inference.model import get_config
+    from inference.lift.model import get_config
 
     cfg = get_config("compact").to_dict()
     save_file({"w": torch.zeros(2)}, str(wrong), metadata={"format": "uplift-upsample", "config": json.dumps(cfg)})
@@ -109,14 +109,14 @@ def test_shipped_weights_are_safetensors_with_config():
 
 @pytest.fixture(scope="module")
 def val_seqs():
-    from inference.evaluate import val_sequences
+    from inference.training.evaluate import val_sequences
 
     return val_sequences(None, 30.0, max_frames=300, sigma_px=3.0, max_clips=6)
 
 
 def test_shipped_model_is_accurate_on_held_out_mocap(val_seqs):
     """Real accuracy of the committed weights on the val split (6 clips, 10 s each, sigma 3 px, 1920x1080)."""
-    from inference.evaluate import evaluate
+    from inference.training.evaluate import evaluate
 
     res = evaluate(val_seqs, strides=(2, 10), fps=30.0)
     learned, bil = res["learned"], res["bilinear"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from inference import metrics as M
-from inference.evaluate import bilinear
-from inference.evaluate_video import acceleration_ms2
+from inference.training import metrics as M
+from inference.training.evaluate import bilinear
+from inference.training.evaluate_video import acceleration_ms2
 
 
 def _pose(seed: int = 0, t: int = 20) -> np.ndarray:

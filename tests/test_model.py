@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from inference.model import PRESETS, UpliftUpsample, count_parameters, flip_2d, flip_3d, get_config, normalize_2d
+from inference.lift.model import PRESETS, UpliftUpsample, count_parameters, flip_2d, flip_3d, get_config, normalize_2d
 from inference.skeleton import FLIP_PERM
 
 
@@ -81,9 +81,9 @@ def test_flip_is_an_involution_and_swaps_sides():
     assert sorted(FLIP_PERM) == list(range(17))
 
 
-def test_flip_tta_is_mirror_consistent():
+def test_flip_tta_is_mirror_consistent(monkeypatch: pytest.MonkeyPatch):
     """TTA output for a mirrored clip is the mirrored TTA output (holds for any weights if flips are right)."""
-    from inference import lift
+    from inference.lift import lifter as lift
 
     cfg = get_config("compact")
     torch.manual_seed(2)
@@ -96,17 +96,9 @@ def test_flip_tta_is_mirror_consistent():
     px[np.arange(t) % 5 != 0] = np.nan
     mirrored = px[:, list(FLIP_PERM)].copy()
     mirrored[..., 0] = w - mirrored[..., 0]
-    key = ("test-model", 0, "cpu")
-    lift._CACHE.clear()
-    lift._CACHE[key] = model
-    orig = lift.load_model
-    lift.load_model = lambda *a, **k: model
-    try:
-        a = lift.uplift(px, (w, h), 30.0)
-        b = lift.uplift(mirrored, (w, h), 30.0)
-    finally:
-        lift.load_model = orig
-        lift._CACHE.clear()
+    monkeypatch.setattr(lift, "load_model", lambda *a, **k: model)  # random weights, not the shipped ones
+    a = lift.uplift(px, (w, h), 30.0)
+    b = lift.uplift(mirrored, (w, h), 30.0)
     b_back = b[:, list(FLIP_PERM)].copy()
     b_back[..., 0] = -b_back[..., 0]
     np.testing.assert_allclose(a, b_back, atol=1e-5)

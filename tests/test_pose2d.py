@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inference.landmarks import mediapipe33_to_h36m17
-from inference.pipeline import capture
-from inference.pose2d import _FLIP33, Detection, PeopleTracker, choose_track, dedupe
+from inference.pose2d.landmarks import mediapipe33_to_h36m17
+from inference import capture
+from inference.pose2d import Detection, PeopleTracker, choose_track, dedupe
+from inference.pose2d.detector import _FLIP33
 from inference.skeleton import INDEX
 
 SQUATS = "01_squats_tfjs_720x1280.mp4"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from inference.errors import PoseModelError
-from inference.pose_model import VARIANTS, cache_dir, fetch_pose_model, main, resolve_pose_model
+from inference.pose2d.bundle import VARIANTS, default_cache_dir, fetch_pose_model, main, resolve_pose_model
 
 
 @pytest.fixture()
@@ -57,10 +57,10 @@ def test_env_folder_file_and_explicit_path(monkeypatch: pytest.MonkeyPatch, isol
 
 
 def test_user_cache_is_used_after_env(isolated: Path, pose_models_dir: Path) -> None:
-    assert cache_dir() == isolated / "cache" / "mediapipe"
-    cache_dir().mkdir(parents=True)
-    shutil.copy(pose_models_dir / "pose_landmarker_lite.task", cache_dir())
-    assert resolve_pose_model("lite") == cache_dir() / "pose_landmarker_lite.task"
+    assert default_cache_dir() == isolated / "cache" / "mediapipe"
+    default_cache_dir().mkdir(parents=True)
+    shutil.copy(pose_models_dir / "pose_landmarker_lite.task", default_cache_dir())
+    assert resolve_pose_model("lite") == default_cache_dir() / "pose_landmarker_lite.task"
 
 
 def test_missing_model_never_downloads_and_says_where_to_put_it(isolated: Path, monkeypatch) -> None:
@@ -68,7 +68,7 @@ def test_missing_model_never_downloads_and_says_where_to_put_it(isolated: Path, 
     with pytest.raises(PoseModelError) as e:
         resolve_pose_model("full")
     msg = str(e.value)
-    assert str(cache_dir() / "pose_landmarker_full.task") in msg
+    assert str(default_cache_dir() / "pose_landmarker_full.task") in msg
     assert VARIANTS["full"].url in msg and "UPLIFT_POSE_MODEL" in msg and "fetch-model" in msg
 
 
@@ -104,7 +104,7 @@ def test_resolve_downloads_only_when_allowed(isolated: Path, server: str, monkey
         resolve_pose_model("lite")
     with pytest.raises(PoseModelError, match="sha256"):
         resolve_pose_model("lite", allow_download=True)  # it tried, and refused the mismatching file
-    assert not (cache_dir() / "pose_landmarker_lite.task").exists()
+    assert not (default_cache_dir() / "pose_landmarker_lite.task").exists()
 
 
 def test_offline_download_message(isolated: Path) -> None:
@@ -124,5 +124,5 @@ def test_fetch_model_cli(isolated: Path, server: str, pose_models_dir: Path, cap
     src = pose_models_dir / "pose_landmarker_lite.task"
     assert main(["lite", "--url", f"{server}/{src.name}", "--sha256", _sha(src)]) == 0
     out = capsys.readouterr().out.strip()
-    assert out == str(cache_dir() / "pose_landmarker_lite.task")
+    assert out == str(default_cache_dir() / "pose_landmarker_lite.task")
     assert main(["lite", "--where"]) == 0 and capsys.readouterr().out.strip() == out

@@ -14,7 +14,7 @@ from retarget.skeleton import FEET
 
 @pytest.fixture(scope="module")
 def squats(videos_dir) -> tuple[np.ndarray, np.ndarray]:
-    from inference.landmarks import mediapipe33_to_h36m17  # the joint meaning the model is trained on
+    from inference.pose2d.landmarks import mediapipe33_to_h36m17  # the joint meaning the model is trained on
 
     stem = videos_dir / "01_squats_tfjs.reference_blazepose_full"
     world = np.array(json.loads((stem.parent / (stem.name + "_world3d.json")).read_text()), dtype=np.float64)

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from inference import data, synth, train
-from inference.model import get_config
+from inference.training import data, synth, train
+from inference.lift.model import get_config
 from inference.skeleton import INDEX
 
 

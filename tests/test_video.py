@@ -234,7 +234,7 @@ def test_matroska_uses_output_order_path(tmp_path: Path, videos_dir: Path) -> No
     runs = []
     for clip in (mp4, mkv):
         with KeyFrameReader(clip, 10, start=3) as r:
-            runs.append(([(k.index, k.image.tobytes()) for k in r], r.timestamps, r._pts_indexed))
+            runs.append(([(k.index, k.image.tobytes()) for k in r], r.timestamps, r.skipping))
     assert runs[0][2] and not runs[1][2]
     assert runs[0][0] == runs[1][0]
     np.testing.assert_allclose(runs[0][1], runs[1][1], atol=1e-3)  # mkv stores milliseconds

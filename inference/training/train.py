@@ -6,7 +6,7 @@ written to <out>/ckpt.pt every --ckpt-minutes and at the end; rerunning the same
 
 Schedule: AdamW, lr and weight decay both x`--decay` every `--epoch-steps` steps (the paper's x0.99 per
 epoch), linear warm-up, optional linear cool-down at the end (--cooldown), EMA of the weights (used for
-validation and export), flip augmentation, multi-stride key-frame sampling (inference/synth.py). Loss = 0.5 centre MPJPE + 0.5 sequence MPJPE.
+validation and export), flip augmentation, multi-stride key-frame sampling (inference/training/synth.py). Loss = 0.5 centre MPJPE + 0.5 sequence MPJPE.
 """
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ import numpy as np
 import torch
 
 from .data import DEFAULT_MOCAP, load_clips
-from .model import PRESETS, UpliftConfig, UpliftUpsample, count_parameters, get_config
+from ..lift.weights import save_weights
+from ..lift.model import PRESETS, UpliftConfig, UpliftUpsample, count_parameters, get_config
 from .synth import training_batch
 
 
@@ -54,20 +55,6 @@ class EMA:
                 self.state[k].mul_(d).add_(v.detach(), alpha=1 - d)
             else:
                 self.state[k].copy_(v)
-
-
-def export_weights(state: dict, cfg: UpliftConfig, path: str | Path, fp16: bool = True,
-                   extra: dict | None = None) -> Path:
-    """Write weights as safetensors; the config (JSON) and `extra` go in the metadata, so no other file is needed."""
-    from safetensors.torch import save_file
-
-    tensors = {k: (v.half() if fp16 and v.dtype.is_floating_point else v).contiguous().cpu() for k, v in state.items()}
-    meta = {"format": "uplift-upsample", "config": json.dumps(cfg.to_dict())}
-    meta.update({k: str(v) for k, v in (extra or {}).items()})
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_file(tensors, str(path), metadata=meta)
-    return path
 
 
 def save_checkpoint(path: Path, model, ema: EMA, opt, step: int, cfg: UpliftConfig, args: dict,
@@ -178,7 +165,7 @@ def train(args: argparse.Namespace) -> Path:
 def export_from_checkpoint(ckpt: str | Path, dest: str | Path, fp16: bool = True) -> Path:
     ck = torch.load(ckpt, map_location="cpu", weights_only=True)
     cfg = UpliftConfig.from_dict(json.loads(ck["config"]))
-    return export_weights(ck["ema"], cfg, dest, fp16=fp16,
+    return save_weights(ck["ema"], cfg, dest, fp16=fp16,
                           extra={"step": ck["step"], "train_hours": f"{ck.get('hours', 0.0):.2f}"})
 
 

@@ -9,69 +9,29 @@ from __future__ import annotations
 
 import queue
 import threading
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, NamedTuple
+from typing import Iterator
 
-import numpy as np
-
-from .errors import VideoError
+from ..errors import VideoError
+from .types import Corrupt, KeyFrame, Plan, Seen, Source, StreamDamaged, VideoInfo, check_file
 
 try:  # PyAV is preferred; the OpenCV path covers installs without it.
-    import av
+    from . import pyav
 except ImportError:  # pragma: no cover - exercised only where av is absent
-    av = None
+    pyav = None  # type: ignore[assignment]
+
+BACKENDS = ("auto", "av", "opencv")
 
 
-@dataclass(frozen=True)
-class VideoInfo:
-    """What a user's clip is, as it will be delivered (display size, i.e. after rotation)."""
+def _opencv():  # imported on demand: cv2 is heavy and only the fallback
+    from . import opencv
 
-    path: Path
-    width: int
-    height: int
-    fps: float  # average frame rate
-    frame_count: int  # container estimate; the exact count is known after a full pass
-    rotation: int  # clockwise degrees applied to reach display orientation (0/90/180/270)
-    duration: float  # seconds
-    codec: str
-
-
-class KeyFrame(NamedTuple):
-    index: int  # frame index in the whole clip (0 = first frame)
-    timestamp: float  # seconds from the first frame
-    image: np.ndarray  # RGB uint8 HxWx3, rotation applied, C-contiguous
-
-
-def video_error(message: str, path: Path, frames_read: int | None = None) -> VideoError:
-    """A VideoError that also carries the file and how many frames were decoded before the problem."""
-    err = VideoError(message)
-    err.path = path  # type: ignore[attr-defined]
-    err.frames_read = frames_read  # type: ignore[attr-defined]
-    return err
-
-
-def rotate(image: np.ndarray, clockwise: int) -> np.ndarray:
-    """Rotate clockwise by a multiple of 90 degrees and return a C-contiguous array."""
-    if clockwise:
-        image = np.rot90(image, k=-(clockwise // 90))
-    return np.ascontiguousarray(image)
-
-
-def _check_file(path: Path) -> None:
-    if not path.exists():
-        raise video_error(f"Video file not found: {path}", path)
-    if path.is_dir():
-        raise video_error(f"{path} is a folder, not a video file", path)
-    if path.stat().st_size == 0:
-        raise video_error(f"{path} is empty (0 bytes): re-export or re-copy the clip", path)
+    return opencv
 
 
 def _cv_probe_or_none(path: Path) -> VideoInfo | None:
     try:
-        from . import video_cv
-
-        return video_cv.probe(path)
+        return _opencv().probe(path)
     except (VideoError, ImportError):
         return None
 
@@ -79,15 +39,11 @@ def _cv_probe_or_none(path: Path) -> VideoInfo | None:
 def probe(path: str | Path) -> VideoInfo:
     """Describe a clip (display size after rotation, fps, frame count estimate) by decoding one frame."""
     path = Path(path)
-    _check_file(path)
-    if av is None:
-        from . import video_cv
-
-        return video_cv.probe(path)
-    from . import video_av
-
+    check_file(path)
+    if pyav is None:
+        return _opencv().probe(path)
     try:
-        return video_av.probe(path)
+        return pyav.probe(path)
     except VideoError:
         info = _cv_probe_or_none(path)
         if info is None:
@@ -95,9 +51,20 @@ def probe(path: str | Path) -> VideoInfo:
         return info
 
 
-# ---------------------------------------------------------------------------------------------------------
-# Reader
-# ---------------------------------------------------------------------------------------------------------
+def open_source(path: Path, backend: str = "auto", *, threads: int = 0, skip_unused: bool = True) -> Source:
+    """The backend that can read `path`: PyAV unless it is missing or fails where OpenCV succeeds."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, not {backend!r}")
+    check_file(path)
+    if backend == "opencv" or pyav is None:
+        return _opencv().OpenCVSource(path)
+    try:
+        return pyav.PyAVSource(path, threads=threads, skip_unused=skip_unused)
+    except VideoError:
+        if backend == "av" or _cv_probe_or_none(path) is None:
+            raise
+        return _opencv().OpenCVSource(path)
+
 
 _DONE = object()
 
@@ -119,69 +86,53 @@ class KeyFrameReader:
         if start < 0 or (stop is not None and stop <= start):
             raise ValueError(f"invalid frame range start={start} stop={stop}")
         self.path = Path(path)
-        self.stride, self.start, self.stop = int(stride), int(start), stop
+        self.plan = Plan(int(start), None if stop is None else int(stop), int(stride))
+        self.stride, self.start, self.stop = self.plan.stride, self.plan.start, self.plan.stop
         self.prefetch = int(prefetch)
-        self.skip_unused = skip_unused
-        self.threads = int(threads)  # decoder threads; 0 = FFmpeg's choice (one per core)
-        self._pts_indexed = False
-        self.timestamps: list[float] = []
+        self.timestamps: list[float] = []  # seconds of every frame in [start, stop) seen so far
         self.frames_read = 0  # frames decoded from the clip's first frame on (including those before start)
         self.corrupt_frames: list[int] = []  # frames FFmpeg decoded but flagged as damaged (concealed)
-        self._container: Any = None
-        self._cap: Any = None
         self._stop_event = threading.Event()
         self._thread: threading.Thread | None = None
         self._queue: queue.Queue | None = None
         self._iter: Iterator[KeyFrame] | None = None
-        _check_file(self.path)
-        use_av = av is not None and backend in ("auto", "av")
-        if backend == "opencv" or not use_av:
-            self._open_cv()
-        else:
-            try:
-                self._open_av()
-            except VideoError:
-                if backend == "av" or _cv_probe_or_none(self.path) is None:
-                    raise
-                self._open_cv()
+        self._source: Source | None = open_source(self.path, backend, threads=int(threads),
+                                                  skip_unused=skip_unused)
+        self.info: VideoInfo = self._source.info
+        self.backend: str = self._source.name
+        # True where the backend indexes frames by pts and lets FFmpeg skip frames nobody looks at
+        self.skipping: bool = bool(getattr(self._source, "skipping", False))
 
-    # -- opening -------------------------------------------------------------------------------------
-    def _open_av(self) -> None:
-        from . import video_av
+    # -- the books -------------------------------------------------------------------------------------
+    def _generate(self) -> Iterator[KeyFrame]:
+        assert self._source is not None
+        plan = self.plan
+        try:
+            for ev in self._source.events(plan, self._stop_event):
+                if isinstance(ev, Seen):
+                    if plan.stop is None or ev.index < plan.stop:
+                        self.frames_read = ev.index + 1
+                    if plan.in_range(ev.index):
+                        self.timestamps.append(ev.seconds)
+                elif isinstance(ev, Corrupt):
+                    self.corrupt_frames.append(ev.index)
+                else:
+                    yield ev
+        except StreamDamaged as damaged:
+            raise self._damaged(damaged) from damaged.__cause__
 
-        self._container, self._stream, self.info, self._pts_indexed = video_av.open_for_reading(
-            self.path, self.threads)
-        self.backend = "av"
-
-    def _open_cv(self) -> None:
-        from . import video_cv
-
-        self.info = video_cv.probe(self.path)
-        self._cap = video_cv.open_capture(self.path)
-        self.backend = "opencv"
+    def _damaged(self, damaged: StreamDamaged) -> VideoError:
+        """Keep the books up to the last good frame and say what was kept."""
+        t = damaged.first_lost
+        del self.timestamps[max(0, t - self.start):]
+        self.frames_read = min(self.frames_read, t)
+        ts = f" ({self.timestamps[-1]:.2f} s)" if self.timestamps else ""
+        return VideoError(
+            f"{self.path}: the video is damaged or truncated at frame {t}{ts}: {damaged.cause}. "
+            f"The {max(0, t - self.start)} frames before it were kept; re-export the clip to use the rest.",
+            path=self.path, frames_read=t)
 
     # -- iteration -----------------------------------------------------------------------------------
-    def _want(self, t: int) -> bool:
-        return t >= self.start and (t - self.start) % self.stride == 0
-
-    def _generate(self) -> Iterator[KeyFrame]:
-        if self.backend == "opencv":
-            from . import video_cv
-
-            return video_cv.decode(self, self._cap)
-        from . import video_av
-
-        if self._pts_indexed and self.skip_unused:
-            return video_av.decode_skipping(self, self._container, self._stream)
-        return video_av.decode_in_order(self, self._container, self._stream)
-
-    def _fail(self, t: int, cause: BaseException | str) -> VideoError:
-        ts = f" ({self.timestamps[-1]:.2f} s)" if self.timestamps else ""
-        return video_error(
-            f"{self.path}: the video is damaged or truncated at frame {t}{ts}: {cause}. "
-            f"The {max(0, t - self.start)} frames before it were kept; re-export the clip to use the rest.",
-            self.path, t)
-
     def _worker(self) -> None:
         assert self._queue is not None
         try:
@@ -230,14 +181,11 @@ class KeyFrameReader:
                     pass
                 self._thread.join(timeout=0.05)
             self._thread = None
-        if self._container is not None:
-            self._container.close()
-            self._container = None
-        if self._cap is not None:
-            self._cap.release()
-            self._cap = None
+        if self._source is not None:
+            self._source.close()
+            self._source = None
 
-    def __enter__(self) -> "KeyFrameReader":
+    def __enter__(self) -> KeyFrameReader:
         return self
 
     def __exit__(self, *exc: object) -> None:

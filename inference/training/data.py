@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .skeleton import INDEX
+from ..skeleton import INDEX
 
-DEFAULT_MOCAP = Path(os.environ.get("UPLIFT_SHARED", Path(__file__).resolve().parents[2] / "shared")) \
+DEFAULT_MOCAP = Path(os.environ.get("UPLIFT_SHARED", Path(__file__).resolve().parents[3] / "shared")) \
     / "data" / "mocap" / "h36m17"
 SOURCE_SCALE = {"cmu_salsa_daz": 1.35}
 # Relative sampling weight per frame: reactidle is 37 of 65 minutes of standing idle.

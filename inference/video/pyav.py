@@ -1,4 +1,4 @@
-"""PyAV backend of inference.video: opening, probing and the two decode loops.
+"""PyAV backend of inference.video: opening, probing and the two decode loops (events, see types.py).
 
 Why two loops: in an ISO-BMFF file (mp4/mov, what phones and most tools write) every packet carries a
 reliable pts, so the display index and timestamp of every frame are known from the demuxer alone. That lets
@@ -11,14 +11,13 @@ import heapq
 import math
 from collections import deque
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+import threading
+from typing import Any, Iterator
 
 import av
 
-from .video import KeyFrame, VideoInfo, rotate, video_error
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .video import KeyFrameReader
+from ..errors import VideoError
+from .types import Corrupt, Event, KeyFrame, Plan, Seen, StreamDamaged, VideoInfo, rotate
 
 # Demuxers whose packets always carry pts (the mp4 index stores them for every sample).
 _PTS_FORMATS = {"mov", "mp4", "m4a", "3gp", "3g2", "mj2"}
@@ -35,10 +34,10 @@ def open_container(path: Path) -> tuple[Any, Any]:
         if isinstance(e, av.error.InvalidDataError):
             hint = ("its data is invalid: not a video, or a recording that was cut off before the file was "
                     "finalised (truncated)")
-        raise video_error(f"Cannot open {path}: {hint} ({e})", path) from e
+        raise VideoError(f"Cannot open {path}: {hint} ({e})", path=path) from e
     if not container.streams.video:
         container.close()
-        raise video_error(f"{path} has no video stream (audio-only or not a video file)", path)
+        raise VideoError(f"{path} has no video stream (audio-only or not a video file)", path=path)
     stream = container.streams.video[0]
     try:
         ok = stream.codec_context is not None
@@ -47,7 +46,7 @@ def open_container(path: Path) -> tuple[Any, Any]:
         ok, reason = False, f"({e})"
     if not ok:
         container.close()
-        raise video_error(f"{path}: its video codec is not supported by this FFmpeg build {reason}".strip(), path)
+        raise VideoError(f"{path}: its video codec is not supported by this FFmpeg build {reason}".strip(), path=path)
     return container, stream
 
 
@@ -58,9 +57,9 @@ def first_frame_rotation(container: Any, stream: Any, path: Path) -> int:
             # ffmpeg gives the counter-clockwise angle; we store the clockwise quarter turn to apply.
             return int(round(-(frame.rotation or 0) / 90.0)) % 4 * 90
     except av.FFmpegError as e:
-        raise video_error(f"Cannot decode {path}: the first frame is damaged or its codec is unsupported ({e})",
-                          path, 0) from e
-    raise video_error(f"{path} contains no decodable video frames", path, 0)
+        raise VideoError(f"Cannot decode {path}: the first frame is damaged or its codec is unsupported ({e})",
+                          path=path, frames_read=0) from e
+    raise VideoError(f"{path} contains no decodable video frames", path=path, frames_read=0)
 
 
 def stream_info(path: Path, container: Any, stream: Any, rotation: int) -> VideoInfo:
@@ -91,33 +90,49 @@ def probe(path: Path) -> VideoInfo:
         container.close()
 
 
-def open_for_reading(path: Path, threads: int = 0) -> tuple[Any, Any, VideoInfo, bool]:
-    """(container, stream, info, pts_indexed). Re-opens after probing: seeking back to 0 is unreliable."""
-    info = probe(path)
-    container, stream = open_container(path)
-    if threads != 1:
-        stream.thread_type = "AUTO"  # frame + slice threads: decoding frame t+1 overlaps frame t
-    stream.codec_context.thread_count = max(0, threads)
-    pts_indexed = bool(set(container.format.name.split(",")) & _PTS_FORMATS)
-    return container, stream, info, pts_indexed
+class PyAVSource:
+    """A clip opened with PyAV. Re-opens after probing: seeking back to 0 is unreliable."""
+
+    name = "av"
+
+    def __init__(self, path: Path, *, threads: int = 0, skip_unused: bool = True) -> None:
+        self.path = path
+        self.info = probe(path)
+        self._container, self._stream = open_container(path)
+        if threads != 1:
+            self._stream.thread_type = "AUTO"  # frame + slice threads: decoding frame t+1 overlaps frame t
+        self._stream.codec_context.thread_count = max(0, threads)
+        pts_indexed = bool(set(self._container.format.name.split(",")) & _PTS_FORMATS)
+        self.skipping = pts_indexed and skip_unused
+
+    def events(self, plan: Plan, stop: threading.Event) -> Iterator[Event]:
+        if self.skipping:
+            return decode_skipping(self._container, self._stream, self.info, plan, stop)
+        return decode_in_order(self._container, self._stream, self.info, plan, stop)
+
+    def close(self) -> None:
+        if self._container is not None:
+            self._container.close()
+            self._container = None
 
 
-def _check_complete(r: "KeyFrameReader", stream: Any, packets: int, cut: bool, at: int) -> None:
+def _check_complete(stream: Any, packets: int, cut: bool, at: int) -> None:
     expected = int(stream.frames or 0)
     if cut or (expected and packets < expected):
-        raise r._fail(at, f"the file ends after {packets} of {expected} frames" if expected
-                      else "the last packet is cut off")
+        raise StreamDamaged(at, f"the file ends after {packets} of {expected} frames" if expected
+                            else "the last packet is cut off")
 
 
-def decode_in_order(r: "KeyFrameReader", container: Any, stream: Any) -> Iterator[KeyFrame]:
+def decode_in_order(container: Any, stream: Any, info: VideoInfo, plan: Plan,
+                    stop: threading.Event) -> Iterator[Event]:
     """Decode every frame; the display index is the output order, the time is the frame's pts."""
     tb = float(stream.time_base) if stream.time_base else 0.0
-    fps = r.info.fps or 30.0
-    clock = {"t0": None, "last": -math.inf}
+    fps = info.fps or 30.0
+    clock = {"t0": None, "last": -math.inf, "count": 0}
 
-    def handle(frame: Any) -> KeyFrame | None:
-        t = r.frames_read
-        r.frames_read += 1
+    def handle(frame: Any) -> Iterator[Event]:
+        t = clock["count"]
+        clock["count"] = t + 1
         pts = frame.pts if frame.pts is not None else frame.dts
         if pts is not None and tb:
             if clock["t0"] is None:
@@ -129,16 +144,13 @@ def decode_in_order(r: "KeyFrameReader", container: Any, stream: Any) -> Iterato
             sec = (clock["last"] + 1.0 / fps) if t > 0 else 0.0
         clock["last"] = sec
         if frame.is_corrupt:
-            r.corrupt_frames.append(t)
-        if t < r.start:
-            return None
-        r.timestamps.append(sec)
-        if r._want(t):
-            return KeyFrame(t, sec, rotate(frame.to_ndarray(format="rgb24"), r.info.rotation))
-        return None
+            yield Corrupt(t)
+        yield Seen(t, sec)
+        if plan.wants(t):
+            yield KeyFrame(t, sec, rotate(frame.to_ndarray(format="rgb24"), info.rotation))
 
     def finished() -> bool:
-        return r.stop is not None and r.frames_read >= r.stop
+        return plan.stop is not None and clock["count"] >= plan.stop
 
     packets, cut = 0, False
     try:
@@ -147,31 +159,28 @@ def decode_in_order(r: "KeyFrameReader", container: Any, stream: Any) -> Iterato
                 packets += 1
                 cut |= packet.is_corrupt
             for frame in packet.decode():
-                if r._stop_event.is_set():
+                if stop.is_set():
                     return
-                key = handle(frame)
-                if key is not None:
-                    yield key
+                yield from handle(frame)
                 if finished():
                     return
     except av.FFmpegError as e:
         error = e
     else:
-        _check_complete(r, stream, packets, cut, r.frames_read)
+        _check_complete(stream, packets, cut, clock["count"])
         return
     try:  # frames decoded before the damage may still sit in the decoder's threads: get them out
         for frame in stream.decode(None):
-            key = handle(frame)
-            if key is not None:
-                yield key
+            yield from handle(frame)
             if finished():
                 break
     except av.FFmpegError:
         pass
-    raise r._fail(r.frames_read, error) from error
+    raise StreamDamaged(clock["count"], error) from error
 
 
-def decode_skipping(r: "KeyFrameReader", container: Any, stream: Any) -> Iterator[KeyFrame]:
+def decode_skipping(container: Any, stream: Any, info: VideoInfo, plan: Plan,
+                    stop: threading.Event) -> Iterator[Event]:
     """Index frames by pts from the demuxer and let FFmpeg skip non-reference frames nobody will look at.
 
     Packets wait in a short queue until their display index is known (all packets with a smaller pts have
@@ -186,25 +195,20 @@ def decode_skipping(r: "KeyFrameReader", container: Any, stream: Any) -> Iterato
     index_of: dict[int, int] = {}  # pts -> display index, until the frame is output or passed
     assigned: deque = deque()  # (index, pts) in display order, to forget skipped frames
     state = {"next": 0, "t0": None, "yielded_last": -1}
-    stop = r.stop
-    last_key = None
-    if stop is not None:
-        last_key = r.start + (stop - 1 - r.start) // r.stride * r.stride
+    last_key = plan.last_key
 
-    def assign(pts: int) -> None:
+    def assign(pts: int) -> Seen:
         t = state["next"]
         state["next"] = t + 1
         if state["t0"] is None:
             state["t0"] = pts
         index_of[pts] = t
         assigned.append((t, pts))
-        if t >= r.start and (stop is None or t < stop):
-            r.timestamps.append((pts - state["t0"]) * tb)
-            r.frames_read = t + 1
+        return Seen(t, (pts - state["t0"]) * tb)
 
-    def send(packet: Any) -> Iterator[KeyFrame]:
+    def send(packet: Any) -> Iterator[Event]:
         t = index_of.get(packet.pts) if packet is not None else None
-        ctx.skip_frame = "DEFAULT" if (t is None or r._want(t)) else "NONREF"
+        ctx.skip_frame = "DEFAULT" if (t is None or plan.wants(t)) else "NONREF"
         for frame in ctx.decode(packet):
             k = index_of.pop(frame.pts, None)
             if k is None:
@@ -212,37 +216,37 @@ def decode_skipping(r: "KeyFrameReader", container: Any, stream: Any) -> Iterato
             while assigned and assigned[0][0] <= k:  # output is in display order: earlier ones are done
                 index_of.pop(assigned.popleft()[1], None)
             if frame.is_corrupt:
-                r.corrupt_frames.append(k)
-            if r._want(k) and (stop is None or k < stop):
+                yield Corrupt(k)
+            if plan.wants(k):
                 state["yielded_last"] = k
                 yield KeyFrame(k, (frame.pts - state["t0"]) * tb,
-                               rotate(frame.to_ndarray(format="rgb24"), r.info.rotation))
+                               rotate(frame.to_ndarray(format="rgb24"), info.rotation))
 
     def done() -> bool:
-        return last_key is not None and state["yielded_last"] >= last_key and state["next"] >= stop
+        return last_key is not None and state["yielded_last"] >= last_key and state["next"] >= plan.stop
 
     packets, cut = 0, False
     try:
         for packet in container.demux(stream):
-            if r._stop_event.is_set():
+            if stop.is_set():
                 return
             if packet.size == 0:
                 continue
             packets += 1
             cut |= packet.is_corrupt
             if packet.pts is None:
-                raise r._fail(state["next"], "a packet has no timestamp")
+                raise StreamDamaged(state["next"], "a packet has no timestamp")
             if not packet.is_discard:  # edit-list pre-roll: decoded as a reference, never shown
                 heapq.heappush(heap, packet.pts)
             waiting.append(packet)
             while len(heap) > _REORDER_WINDOW:
-                assign(heapq.heappop(heap))
+                yield assign(heapq.heappop(heap))
             while waiting and (waiting[0].is_discard or waiting[0].pts in index_of):
                 yield from send(waiting.popleft())
                 if done():
                     return
         while heap:
-            assign(heapq.heappop(heap))
+            yield assign(heapq.heappop(heap))
         while waiting:
             yield from send(waiting.popleft())
         ctx.skip_frame = "DEFAULT"
@@ -250,7 +254,7 @@ def decode_skipping(r: "KeyFrameReader", container: Any, stream: Any) -> Iterato
     except av.FFmpegError as e:
         error = e
     else:
-        _check_complete(r, stream, packets, cut, state["next"])
+        _check_complete(stream, packets, cut, state["next"])
         return
     try:  # frames decoded before the damage may still sit in the decoder's threads: get them out
         ctx.skip_frame = "DEFAULT"
@@ -258,7 +262,4 @@ def decode_skipping(r: "KeyFrameReader", container: Any, stream: Any) -> Iterato
     except av.FFmpegError:
         pass
     # Everything not yet output (in flight, waiting, or skipped) counts as lost: conservative, never wrong.
-    bad = min(index_of.values(), default=state["next"])
-    del r.timestamps[max(0, bad - r.start):]
-    r.frames_read = bad
-    raise r._fail(bad, error) from error
+    raise StreamDamaged(min(index_of.values(), default=state["next"]), error) from error

@@ -18,74 +18,15 @@ A clip with no key-frame raises NoPersonError; a single key-frame gives that one
 """
 from __future__ import annotations
 
-import json
-import os
-import threading
 from pathlib import Path
 
 import numpy as np
 
-from .errors import NoPersonError, UpliftError, WeightsError
-from .landmarks import canonical_torso_2d
+from ..errors import NoPersonError, UpliftError
+from ..pose2d.landmarks import canonical_torso_2d
+from .weights import load_model
 
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-DEFAULT_WEIGHTS = WEIGHTS_DIR / "uplift_compact.safetensors"
 DEFAULT_HOP = 10
-_CACHE: dict[tuple, object] = {}
-_LOCK = threading.Lock()
-
-
-def pick_device(device: str = "auto"):
-    """'auto' -> CUDA, then Apple MPS, then CPU; anything else is passed to torch.device."""
-    import torch
-
-    if device != "auto":
-        return torch.device(device)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
-
-
-def load_model(weights: str | Path | None = None, device: str = "auto"):
-    """Load (and cache) the model from a safetensors file whose metadata holds the config. No pickle."""
-    import torch
-    from safetensors import SafetensorError, safe_open
-
-    from .model import UpliftConfig, UpliftUpsample
-
-    path = Path(weights or os.environ.get("UPLIFT_WEIGHTS") or DEFAULT_WEIGHTS)
-    dev = pick_device(device)
-    if not path.is_file():
-        raise WeightsError(f"uplift model weights not found at {path}. Reinstall the add-on (the weights ship "
-                           "in inference/weights/) or pass weights=<file.safetensors>.")
-    key = (str(path.resolve()), path.stat().st_mtime_ns, str(dev))
-    with _LOCK:
-        if key in _CACHE:
-            return _CACHE[key]
-        try:
-            with safe_open(str(path), framework="pt") as f:
-                meta = f.metadata() or {}
-                state = {k: f.get_tensor(k) for k in f.keys()}
-        except (SafetensorError, OSError, ValueError) as e:
-            raise WeightsError(f"cannot read uplift model weights {path}: {e}. The file is corrupt or not a "
-                               "safetensors file; reinstall the add-on or re-export the weights.") from e
-        if meta.get("format") != "uplift-upsample" or "config" not in meta:
-            raise WeightsError(f"{path} is not an Uplift-and-Upsample weights file (no config in its metadata); "
-                               "export weights with `python -m inference train --export`.")
-        try:
-            cfg = UpliftConfig.from_dict(json.loads(meta["config"]))
-            model = UpliftUpsample(cfg)
-            model.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
-        except (ValueError, RuntimeError, TypeError) as e:
-            raise WeightsError(f"weights {path} do not match the model architecture ({e}). They were made by "
-                               "a different version; use the weights shipped with this version.") from e
-        model.eval().to(dev)
-        _CACHE.clear()
-        _CACHE[key] = model
-        return model
 
 
 def _grid(key_t: np.ndarray, n_frames: int, fps: float, grid_fps: float) -> tuple[np.ndarray, int]:
@@ -116,7 +57,7 @@ def uplift(points_2d: np.ndarray, image_size: tuple[int, int], fps: float, *, we
     """
     import torch
 
-    from .model import flip_3d, normalize_2d
+    from .model import flip_2d, flip_3d, normalize_2d
 
     pts = np.asarray(points_2d, dtype=np.float32)
     if pts.ndim != 3 or pts.shape[1:] != (17, 2):
@@ -148,8 +89,6 @@ def uplift(points_2d: np.ndarray, image_size: tuple[int, int], fps: float, *, we
     tri = (1.0 - reach.abs().float() / hop) if hop > 1 else torch.ones(1, device=dev)
     variants = [False, True] if flip_tta else [False]
     with torch.inference_mode():
-        from .model import flip_2d
-
         embs = {f: model.embed_poses(flip_2d(x) if f else x) for f in variants}
         for s in range(0, len(centres), batch_size):
             c = torch.from_numpy(centres[s: s + batch_size]).to(dev)

@@ -16,7 +16,8 @@ from typing import Iterator, TextIO
 os.environ.setdefault("GLOG_minloglevel", "2")  # before MediaPipe loads: keep its C++ log chatter off stderr
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from .errors import UpliftError  # noqa: E402
+from .errors import PartialCaptureError, UpliftError  # noqa: E402
+from .result import CaptureResult  # noqa: E402
 
 
 class ProgressBar:
@@ -140,14 +141,14 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
-def _summary(res, out: Path | None) -> str:
+def _summary(res: CaptureResult, out: Path | None) -> str:
     st, tm = res.stats, res.timings
     w, h = res.image_size
     dest = f" -> {out}" if out else ""
-    return (f"{Path(res.source).name}: {st['frames']} frames ({w}x{h}, {res.fps:.2f} fps), {st['keyframes']} "
-            f"key-frames (stride {res.stride}), person on {st['detected']}/{st['keyframes']}, "
-            f"people seen {st['people_tracks']}; decode {tm.get('decode', 0):.1f}s, 2D {tm.get('pose2d', 0):.1f}s, "
-            f"3D {tm.get('uplift', 0):.1f}s, total {tm.get('total', 0):.1f}s{dest}")
+    return (f"{Path(res.source).name}: {st.frames} frames ({w}x{h}, {res.fps:.2f} fps), {st.keyframes} "
+            f"key-frames (stride {res.stride}), person on {st.detected}/{st.keyframes}, "
+            f"people seen {st.people_tracks}; decode {tm.decode:.1f}s, 2D {tm.pose2d:.1f}s, "
+            f"3D {tm.uplift:.1f}s, total {tm.total:.1f}s{dest}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -168,7 +169,7 @@ def _run(args: argparse.Namespace) -> int:
             raise UpliftError(f"{out} already exists; pass --overwrite to replace it or choose another -o")
         if not out.parent.resolve().is_dir():
             raise UpliftError(f"output folder {out.parent} does not exist")
-        from .pipeline import PartialCaptureError, capture
+        from .pipeline import capture
 
         try:
             res = capture(args.clip, args.stride, pose_model=args.model, person=args.person,

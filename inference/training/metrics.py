@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .skeleton import BONES
+from ..skeleton import BONES
 
 
 def mpjpe(pred: np.ndarray, gt: np.ndarray) -> float:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .skeleton import INDEX
+from ..skeleton import INDEX
 
 # 17-joint index -> tuple of BlazePose landmark indices averaged to make it (None: derived afterwards).
 MP33_SOURCES: tuple[tuple[int, ...] | None, ...] = (

@@ -5,7 +5,7 @@ One sample = one window of `cfg.n_tok` output-rate tokens around a random centre
     linear interpolation; positions off the clip repeat the edge frame (as in the paper).
   * random bone lengths: global x0.88-1.12, each left/right bone pair x0.92-1.08 (symmetric, so the derived
     Thorax stays the shoulder midpoint).
-  * a random camera (inference/cameras.py) and detector-like 2D (inference/noise.py), normalised.
+  * a random camera (inference/training/cameras.py) and detector-like 2D (inference/training/noise.py), normalised.
   * a key-frame mask (`key_masks`): integer strides from cfg.train_strides (weighted by STRIDE_WEIGHTS), or
     real-valued strides 1-25 (what a 24-60 fps video looks like on the model's 30 Hz grid), sometimes with lost key-frames.
 Targets are camera-space, pelvis-relative metres.
@@ -16,10 +16,10 @@ import numpy as np
 
 from .cameras import Cameras, random_cameras
 from .data import Clip, clip_weights
-from .landmarks import canonical_torso_2d
-from .model import UpliftConfig, normalize_2d
+from ..pose2d.landmarks import canonical_torso_2d
+from ..lift.model import UpliftConfig, normalize_2d
 from .noise import detector_noise, detector_points_3d
-from .skeleton import INDEX, PARENTS
+from ..skeleton import INDEX, PARENTS
 
 # Joints whose incoming bone shares one random factor (left/right symmetric; spine pair together).
 _BONE_GROUPS = (("RHip", "LHip"), ("RKnee", "LKnee"), ("RAnkle", "LAnkle"), ("Spine", "Thorax"), ("Neck",),
@@ -109,7 +109,7 @@ def training_batch(clips: list[Clip], cfg: UpliftConfig, b: int, rng: np.random.
     key = key_masks(b, cfg.n_tok, cfg, rng)
     flip = rng.random(b) < 0.5
     if flip.any():
-        from .skeleton import FLIP_PERM
+        from ..skeleton import FLIP_PERM
         perm = list(FLIP_PERM)
         x2d[flip] = x2d[flip][:, :, perm] * np.array([-1, 1], np.float32)
         y3d[flip] = y3d[flip][:, :, perm] * np.array([-1, 1, 1], np.float32)

@@ -4,7 +4,7 @@ Two parts, both per window (= per sequence):
 1. `detector_points_3d`: where MediaPipe's points sit relative to the mocap joints. Its hips are above and
    outside the joint centres (shift 0-6 cm up, -1..3 cm out), its "head" is the ear midpoint (20-80 % of the
    way from the mocap head base to the head top), its "nose" is 8-12 cm in front of the face (along the torso's
-   facing direction). Then `inference.landmarks.canonical_torso_2d` rebuilds Pelvis/Spine/Thorax in 2D
+   facing direction). Then `inference.pose2d.landmarks.canonical_torso_2d` rebuilds Pelvis/Spine/Thorax in 2D
    exactly as it does for MediaPipe.
 2. `detector_noise`: per-joint Gaussian jitter with sigma proportional to the person's size in pixels
    (0.2-2 % of body height, extremities x1.5), occasional outliers (0-2 % of points, ~15 % of body height),
@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .data import torso_forward
-from .skeleton import INDEX
+from ..skeleton import INDEX
 
 _EXTREMITY = np.ones(17, dtype=np.float32)
 for _n in ("LWrist", "RWrist", "LAnkle", "RAnkle", "LElbow", "RElbow"):
@@ -69,8 +69,3 @@ def detector_noise(px: np.ndarray, rng: np.random.Generator, sigma_rel: tuple[fl
         a, c = out[bi, ti, pair[0]].copy(), out[bi, ti, pair[1]].copy()
         out[bi, ti, pair[0]], out[bi, ti, pair[1]] = c, a
     return out.astype(np.float32)
-
-
-def gaussian_noise(px: np.ndarray, sigma_px: float, rng: np.random.Generator) -> np.ndarray:
-    """The evaluation protocol's noise: i.i.d. Gaussian of sigma_px pixels."""
-    return (px + rng.standard_normal(px.shape) * sigma_px).astype(np.float32)

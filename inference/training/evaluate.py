@@ -1,8 +1,8 @@
 """`python -m inference evaluate`: accuracy and smoothness on the validation split, learned vs bilinear.
 
-Protocol (fixed, seeded): each val clip (inference/data.py split, 30 Hz) seen by one virtual camera at
-1920x1080 (inference/cameras.py with the training ranges, whole clip in view), 2D = projected MediaPipe-like
-points with mean landmark offsets (inference/noise.py) + i.i.d. Gaussian noise sigma = 3 px, torso rebuilt
+Protocol (fixed, seeded): each val clip (inference/training/data.py split, 30 Hz) seen by one virtual camera at
+1920x1080 (inference/training/cameras.py with the training ranges, whole clip in view), 2D = projected MediaPipe-like
+points with mean landmark offsets (inference/training/noise.py) + i.i.d. Gaussian noise sigma = 3 px, torso rebuilt
 as for MediaPipe. Key-frames t % s_in == 0; the clip runs through the public `uplift` (flip TTA, default hop).
 "bilinear" = the same model's predictions on the key-frames only, linearly interpolated in between (the
 paper's s_out = s_in baseline). To keep it to minutes, clips are cut to --max-frames (default 600 = 20 s).
@@ -19,8 +19,8 @@ import numpy as np
 from . import metrics as M
 from .cameras import fixed_cameras
 from .data import DEFAULT_MOCAP, load_clips
-from .landmarks import canonical_torso_2d
-from .lift import DEFAULT_HOP, DEFAULT_WEIGHTS, load_model, uplift
+from ..pose2d.landmarks import canonical_torso_2d
+from ..lift import DEFAULT_HOP, DEFAULT_WEIGHTS, load_model, uplift
 from .noise import detector_points_3d
 
 STRIDES = (1, 2, 5, 10, 20)

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .skeleton import FLIP_PERM
+from ..skeleton import FLIP_PERM
 
 
 @dataclass

@@ -48,7 +48,7 @@ def compare(result) -> dict:
 
 
 def run(videos: list[Path], strides=STRIDES, pose_model: str = "full", weights=None) -> dict:
-    from .pipeline import capture
+    from ..pipeline import capture
 
     out: dict = {}
     for v in videos:
@@ -84,7 +84,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--out", default="runs/eval", help="folder for video_eval.json / video_eval.md")
     a = p.parse_args(argv)
     vids = [Path(v) for v in a.videos] or sorted((DEFAULT_MOCAP.parents[2] / "videos").glob("*.mp4"))
-    from .errors import UpliftError
+    from ..errors import UpliftError
 
     try:
         res = run(vids, [int(s) for s in a.strides.split(",")], a.pose_model, a.weights)

@@ -3,7 +3,8 @@
 Resolution order for `resolve_pose_model("full")` (or "lite" / "heavy"):
     1. an explicit path (anything that is not a variant name) - used as-is;
     2. env `UPLIFT_POSE_MODEL`: a `.task` file, or a folder holding `pose_landmarker_<variant>.task`;
-    3. the user cache folder (`cache_dir()`, e.g. ~/.cache/uplift-mocap/mediapipe/);
+    3. the cache folder: `cache_dir=` (Blender passes its extension user folder), else
+       `default_cache_dir()` (e.g. ~/.cache/uplift-mocap/mediapipe/);
     4. a download of Google's official bundle into the cache - only with `allow_download=True` or
        `python -m inference fetch-model`, checked against the pinned sha256 and written atomically.
 Never downloads silently: without permission (or offline) it raises PoseModelError saying where to put
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .errors import PoseModelError
+from ..errors import PoseModelError
 
 ENV_VAR = "UPLIFT_POSE_MODEL"
 CACHE_ENV_VAR = "UPLIFT_CACHE_DIR"
@@ -58,8 +59,9 @@ VARIANTS: dict[str, ModelSpec] = {
 }
 
 
-def cache_dir() -> Path:
-    """Per-user cache folder for model bundles (platform convention; `UPLIFT_CACHE_DIR` overrides)."""
+def default_cache_dir() -> Path:
+    """Per-user cache folder for model bundles outside Blender (platform convention; `UPLIFT_CACHE_DIR`
+    overrides). Inside Blender the add-on passes its own `extension_path_user` folder instead."""
     if os.environ.get(CACHE_ENV_VAR):
         base = Path(os.environ[CACHE_ENV_VAR]).expanduser()
     elif sys.platform == "win32":
@@ -89,28 +91,31 @@ def check_bundle(path: Path) -> Path:
     return path
 
 
-def _candidates(variant: str) -> list[Path]:
-    """Where a variant is looked for, in order (env var first, then the user cache)."""
+def _candidates(variant: str, cache: Path) -> list[Path]:
+    """Where a variant is looked for, in order (env var first, then the cache folder)."""
     out: list[Path] = []
     env = os.environ.get(ENV_VAR, "").strip()
     if env:
         p = Path(env).expanduser()
         out.append(p if p.suffix == ".task" else p / VARIANTS[variant].filename)
-    out.append(cache_dir() / VARIANTS[variant].filename)
+    out.append(cache / VARIANTS[variant].filename)
     return out
 
 
-def _not_found_message(variant: str, looked: list[Path]) -> str:
+def _not_found_message(variant: str, looked: list[Path], cache: Path) -> str:
     spec = VARIANTS[variant]
     return (f"MediaPipe pose model '{variant}' not found (looked in: {', '.join(map(str, looked))}). "
-            f"Download {spec.url} and put it at {cache_dir() / spec.filename}, or point {ENV_VAR} at the "
+            f"Download {spec.url} and put it at {cache / spec.filename}, or point {ENV_VAR} at the "
             f"file or its folder, or run `python -m inference fetch-model {variant}` to download it "
             f"(sha256-checked).")
 
 
 def resolve_pose_model(model: str | os.PathLike = "full", *, allow_download: bool = False,
-                       progress: Callable[[int, int], None] | None = None) -> Path:
-    """Path of a usable `.task` bundle for a variant name ("lite", "full", "heavy") or an explicit path."""
+                       cache_dir: Path | None = None, progress: Callable[[int, int], None] | None = None,
+                       should_cancel: Callable[[], bool] | None = None) -> Path:
+    """Path of a usable `.task` bundle for a variant name ("lite", "full", "heavy") or an explicit path.
+
+    cache_dir: where downloaded bundles live (default `default_cache_dir()`)."""
     if isinstance(model, os.PathLike) or str(model) not in VARIANTS:
         path = Path(model).expanduser()
         if not path.exists():
@@ -122,26 +127,29 @@ def resolve_pose_model(model: str | os.PathLike = "full", *, allow_download: boo
                                  f"{ENV_VAR}={path} and choose a variant (lite/full/heavy)")
         return check_bundle(path)
     variant = str(model)
-    looked = _candidates(variant)
+    cache = Path(cache_dir) if cache_dir else default_cache_dir()
+    looked = _candidates(variant, cache)
     for path in looked:
         if path.is_file():
             return check_bundle(path)
     if not allow_download:
-        raise PoseModelError(_not_found_message(variant, looked))
-    return fetch_pose_model(variant, progress=progress)
+        raise PoseModelError(_not_found_message(variant, looked, cache))
+    return fetch_pose_model(variant, cache, progress=progress, should_cancel=should_cancel)
 
 
 def fetch_pose_model(variant: str = "full", dest_dir: Path | None = None, *, url: str | None = None,
                      sha256: str | None = None, timeout: float = 30.0,
-                     progress: Callable[[int, int], None] | None = None) -> Path:
+                     progress: Callable[[int, int], None] | None = None,
+                     should_cancel: Callable[[], bool] | None = None) -> Path:
     """Download a bundle into `dest_dir` (default: the cache), verify its sha256, then move it in place.
 
     `url` / `sha256` override the official ones (a mirror); the file only appears if the hash matches.
+    `should_cancel` is polled between chunks (a UI's Cancel); cancelling leaves nothing behind.
     """
     spec = VARIANTS[variant]
     url = url or spec.url
     expected = (sha256 or spec.sha256).lower()
-    dest_dir = Path(dest_dir) if dest_dir else cache_dir()
+    dest_dir = Path(dest_dir) if dest_dir else default_cache_dir()
     final = dest_dir / spec.filename
     try:
         dest_dir.mkdir(parents=True, exist_ok=True)
@@ -156,6 +164,8 @@ def fetch_pose_model(variant: str = "full", dest_dir: Path | None = None, *, url
                     total = int(resp.headers.get("Content-Length") or 0) or spec.size
                     done = 0
                     while chunk := resp.read(1 << 16):
+                        if should_cancel is not None and should_cancel():
+                            raise PoseModelError("download of the MediaPipe pose model cancelled; nothing saved")
                         tmp.write(chunk)
                         digest.update(chunk)
                         done += len(chunk)
@@ -184,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     """`python -m inference fetch-model [lite|full|heavy]`: locate the bundle, downloading it if missing."""
     ap = argparse.ArgumentParser(prog="python -m inference fetch-model", description=main.__doc__)
     ap.add_argument("variant", nargs="?", default="full", choices=sorted(VARIANTS))
-    ap.add_argument("--dest", type=Path, help=f"folder to download into (default {cache_dir()})")
+    ap.add_argument("--dest", type=Path, help=f"folder to download into (default {default_cache_dir()})")
     ap.add_argument("--url", help="download from this mirror instead of Google's model storage")
     ap.add_argument("--sha256", help="expected sha256 when --url serves a different build")
     ap.add_argument("--where", action="store_true", help="only print where the bundle is (never download)")
