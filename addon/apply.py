@@ -115,6 +115,18 @@ def choose_bonemap(obj: Any, rest: Any) -> tuple[str, dict[str, Any], dict[str, 
     return STORED_SOURCE, resolved, constants, warnings
 
 
+def frame_step(scene: Any, capture_fps: float) -> tuple[float, str]:
+    """Scene frames between two captured samples (real-time speed kept), and a warning when it is not 1.
+    The one place the key spacing is decided: the keys and the message both use this value."""
+    scene_fps = scene.render.fps / scene.render.fps_base
+    step = scene_fps / capture_fps
+    if abs(step - 1.0) <= 1e-3:
+        return step, ""
+    return step, (f"The video runs at {capture_fps:.3g} fps and the scene at {scene_fps:.3g} fps: keys are "
+                  f"spaced {step:.3g} frames apart to keep real-time speed. Set the scene to "
+                  f"{capture_fps:.3g} fps before capturing for one key per frame.")
+
+
 def apply_capture(context: Any, result: Any, options: CaptureOptions) -> Applied:
     """Retarget `result` (a CaptureResult) and key it onto the target rig or a new armature."""
     motion_mod = _retarget_module("motion")
@@ -125,17 +137,14 @@ def apply_capture(context: Any, result: Any, options: CaptureOptions) -> Applied
                                         image_size=tuple(result.image_size), options=retarget_options(options))
     name = Path(result.source).stem
     first = int(scene.frame_start)
-    scene_fps = scene.render.fps / scene.render.fps_base
-    step = scene_fps / float(result.fps)
-    warnings = list(motion.warnings)
-    if abs(step - 1.0) > 1e-3:
-        warnings.append(f"The video runs at {result.fps:.3g} fps and the scene at {scene_fps:.3g} fps: keys are "
-                        f"spaced {step:.3g} frames apart to keep real-time speed. Set the scene to "
-                        f"{result.fps:.3g} fps before capturing for one key per frame.")
+    step, warning = frame_step(scene, float(result.fps))
+    warnings = list(motion.warnings) + ([warning] if warning else [])
+    ankle = motion.floor.ankle_height  # the floor height the motion was put on, also the rig root's rest
 
     rollback = _Rollback(target)
     try:
-        obj = target or bpy_keys.build_default_armature(name, motion.bone_lengths, collection=scene.collection)
+        obj = target or bpy_keys.build_default_armature(name, motion.bone_lengths, collection=scene.collection,
+                                                        ankle_height=ankle)
         rest = bpy_keys.rig_rest(obj)
         source, bmap, constants, map_warnings = choose_bonemap(obj, rest)
         warnings.extend(map_warnings)
@@ -149,7 +158,7 @@ def apply_capture(context: Any, result: Any, options: CaptureOptions) -> Applied
                 f"Use a Rigify, Mixamo-style or other humanoid rig, or leave Target Rig empty for a new armature.")
         report, _pose = bpy_keys.retarget_onto(
             obj, motion.rotations, motion.root, motion.bone_lengths, name, bonemap=bmap, constants=constants,
-            fps=result.fps, frame_start=first)
+            rest=rest, frame_start=first, frame_step=step, ankle_height=ankle)
         check = None
         if options.check_2d:
             check = check2d.build(context, result, name, first)

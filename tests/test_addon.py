@@ -205,6 +205,43 @@ def test_undo_restores_the_scene(scene, fake_capture, mocap_result) -> None:
     assert ids() == after
 
 
+def test_keys_follow_the_scene_rate_decided_once(scene, mocap_result) -> None:
+    """Scene at 24 fps, video at 30: keys 0.8 frames apart, and the warning quotes that same spacing."""
+    scene.render.fps = 24
+    applied = apply.apply_capture(bpy.context, mocap_result, job.CaptureOptions(video=mocap_result.source))
+    _, frames = bone_quats(applied.action, applied.armature)
+    np.testing.assert_allclose(frames["hips"], scene.frame_start + 0.8 * np.arange(90), atol=1e-4)
+    assert any("spaced 0.8 frames apart" in w for w in applied.warnings)
+
+
+def test_the_motions_ankle_height_reaches_the_rig(scene, mocap_result, monkeypatch) -> None:
+    """RetargetOptions.ankle_height puts the motion's floor; the root scaling must use the same height, so a
+    target rig's feet stay on its floor whatever that option is (they floated by the difference before)."""
+    from retarget import bpy_keys, motion, segments
+
+    def lowest_ankle(ankle_height: float) -> float:
+        bpy.ops.wm.read_homefile(use_empty=True)
+        bpy.context.scene.render.fps, bpy.context.scene.render.fps_base = int(VIDEO_FPS), 1.0
+        rig = bpy_keys.build_default_armature("Body", segments.bone_lengths(mocap_result.joints3d))
+        defaults = apply.retarget_options(job.CaptureOptions(video=mocap_result.source))
+        monkeypatch.setattr(apply, "retarget_options",
+                            lambda _o: motion.RetargetOptions(**{**defaults.__dict__, "ankle_height": ankle_height}))
+        apply.apply_capture(bpy.context, mocap_result, job.CaptureOptions(video=mocap_result.source,
+                                                                          target=rig.name))
+        return _lowest_tails(rig, ["shin.L", "shin.R"], range(1, 91, 3))  # shin tails = ankles
+
+    low, high = lowest_ankle(0.08), lowest_ankle(0.14)
+    assert abs(high - low) < 0.01, (low, high)
+
+
+def _lowest_tails(obj, bones: list[str], frames: range) -> float:
+    low = math.inf
+    for f in frames:
+        bpy.context.scene.frame_set(f)
+        low = min(low, *((obj.matrix_world @ obj.pose.bones[b].tail).z for b in bones))
+    return low
+
+
 def test_failed_write_leaves_the_scene_as_it_was(scene, fake_capture, mocap_result) -> None:
     """A rig without hips and legs: the error names the problem, nothing is added, the user's action stays."""
     arm_data = bpy.data.armatures.new("Crane")
