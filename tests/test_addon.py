@@ -151,17 +151,8 @@ def test_capture_onto_new_armature(scene, fake_capture, mocap_result) -> None:
     assert bpy.context.view_layer.objects.active == arm
 
 
-def _rigify_rig():
-    bpy.ops.object.armature_human_metarig_add()
-    meta = bpy.context.view_layer.objects.active
-    bpy.ops.pose.rigify_generate()
-    rig = bpy.context.view_layer.objects.active
-    bpy.data.objects.remove(meta)
-    return rig
-
-
-def test_capture_onto_rigify_keeps_the_users_action(scene, fake_capture, mocap_result) -> None:
-    rig = _rigify_rig()
+def test_capture_onto_rigify_keeps_the_users_action(scene, fake_capture, mocap_result, new_rigify_rig) -> None:
+    rig = new_rigify_rig()
     user_action = bpy.data.actions.new("users_walk")
     rig.animation_data_create().action = user_action
     res = bpy.ops.uplift.capture_video(filepath=mocap_result.source, target_rig=rig.name)
@@ -176,8 +167,8 @@ def test_capture_onto_rigify_keeps_the_users_action(scene, fake_capture, mocap_r
     assert _lowest_heads(rig, ankles, frames) >= -0.01
 
 
-def test_rigify_toes_stay_above_the_floor(scene, fake_capture, mocap_result) -> None:
-    rig = _rigify_rig()
+def test_rigify_toes_stay_above_the_floor(scene, fake_capture, mocap_result, new_rigify_rig) -> None:
+    rig = new_rigify_rig()
     assert bpy.ops.uplift.capture_video(filepath=mocap_result.source, target_rig=rig.name) == {"FINISHED"}
     feet = ["DEF-foot.L", "DEF-foot.R", "DEF-toe.L", "DEF-toe.R"]
     assert lowest_z(rig, feet, range(scene.frame_start, scene.frame_start + 90, 3)) >= -0.01
