@@ -145,13 +145,15 @@ def _enable(module: str) -> None:
 def capture_one(bpy: Any, clip: Path, out: Path, args: argparse.Namespace) -> Outcome:
     apply = importlib.import_module(".apply", __package__)
     job_mod = importlib.import_module(".job", __package__)
+    prefs = importlib.import_module(".prefs", __package__)
     t0 = time.perf_counter()
     target = _new_scene(bpy, args)
+    pose_model = prefs.pose_model_arg(args.pose_model)  # the add-on's models folder, like the operator
     frame_range = None
     if args.frame_range:
         frame_range = (args.frame_range[0], args.frame_range[1] + 1)
     options = job_mod.CaptureOptions(
-        video=str(clip), stride=args.stride, pose_model=args.pose_model, person=_person(args.person),
+        video=str(clip), stride=args.stride, pose_model=pose_model, person=_person(args.person),
         frame_range=frame_range, device=args.device, target=target, smoothing=args.smoothing,
         root_motion=not args.no_root_motion, foot_locking=not args.no_foot_locking)
     shown = {"stage": "", "at": 0.0}
