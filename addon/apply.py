@@ -6,28 +6,23 @@ a failure leaves the scene as it was even outside Blender's undo (scripts, batch
 """
 import math
 from dataclasses import dataclass, field
-from importlib import import_module
 from pathlib import Path
 from typing import Any
 
 import bpy
 
 from . import bonemap_ui, check2d
-from ._pkgs import inference, retarget
+from ._pkgs import bonemap, bpy_keys, inference
+from ._pkgs import motion as motion_lib
 from .job import CaptureOptions
 
 # Smoothing slider (0..1) -> Butterworth cutoff: 0.5 gives the retarget default 6 Hz, 1 gives 3 Hz.
 CUTOFF_LIGHT_HZ = 12.0
 
 
-def _retarget_module(name: str) -> Any:
-    return import_module(f".{name}", retarget.__name__)
-
-
 def retarget_options(options: CaptureOptions) -> Any:
-    motion = _retarget_module("motion")
     s = min(max(float(options.smoothing), 0.0), 1.0)
-    return motion.RetargetOptions(
+    return motion_lib.RetargetOptions(
         smoothing="none" if s <= 0.0 else "butterworth",
         cutoff_hz=CUTOFF_LIGHT_HZ * 4.0 ** (-s),
         root_motion="full" if options.root_motion else "in_place",
@@ -100,7 +95,6 @@ STORED_SOURCE = "bone map: stored on rig"
 def choose_bonemap(obj: Any, rest: Any) -> tuple[str, dict[str, Any], dict[str, float], list[str]]:
     """The map stored on the rig (checked against its bones; missing bones drop their segment with a
     warning) if it has one, else today's automatic choice. Reads the rig only: the stored map never changes."""
-    bonemap = _retarget_module("bonemap")
     stored, constants = bonemap_ui.stored_map(obj)
     if not stored:
         return bonemap_ui.auto_map(rest.names, rest.parents)
@@ -115,27 +109,34 @@ def choose_bonemap(obj: Any, rest: Any) -> tuple[str, dict[str, Any], dict[str, 
     return STORED_SOURCE, resolved, constants, warnings
 
 
+def frame_step(scene: Any, capture_fps: float) -> tuple[float, str]:
+    """Scene frames between two captured samples (real-time speed kept), and a warning when it is not 1.
+    The one place the key spacing is decided: the keys and the message both use this value."""
+    scene_fps = scene.render.fps / scene.render.fps_base
+    step = scene_fps / capture_fps
+    if abs(step - 1.0) <= 1e-3:
+        return step, ""
+    return step, (f"The video runs at {capture_fps:.3g} fps and the scene at {scene_fps:.3g} fps: keys are "
+                  f"spaced {step:.3g} frames apart to keep real-time speed. Set the scene to "
+                  f"{capture_fps:.3g} fps before capturing for one key per frame.")
+
+
 def apply_capture(context: Any, result: Any, options: CaptureOptions) -> Applied:
     """Retarget `result` (a CaptureResult) and key it onto the target rig or a new armature."""
-    motion_mod = _retarget_module("motion")
-    bpy_keys = _retarget_module("bpy_keys")
     scene = context.scene
     target = _target(context, options.target)
-    motion = motion_mod.retarget_motion(result.joints3d, fps=result.fps, points2d=result.points2d,
+    motion = motion_lib.retarget_motion(result.joints3d, fps=result.fps, points2d=result.points2d,
                                         image_size=tuple(result.image_size), options=retarget_options(options))
     name = Path(result.source).stem
     first = int(scene.frame_start)
-    scene_fps = scene.render.fps / scene.render.fps_base
-    step = scene_fps / float(result.fps)
-    warnings = list(motion.warnings)
-    if abs(step - 1.0) > 1e-3:
-        warnings.append(f"The video runs at {result.fps:.3g} fps and the scene at {scene_fps:.3g} fps: keys are "
-                        f"spaced {step:.3g} frames apart to keep real-time speed. Set the scene to "
-                        f"{result.fps:.3g} fps before capturing for one key per frame.")
+    step, warning = frame_step(scene, float(result.fps))
+    warnings = list(motion.warnings) + ([warning] if warning else [])
+    ankle = motion.floor.ankle_height  # the floor height the motion was put on, also the rig root's rest
 
     rollback = _Rollback(target)
     try:
-        obj = target or bpy_keys.build_default_armature(name, motion.bone_lengths, collection=scene.collection)
+        obj = target or bpy_keys.build_default_armature(name, motion.bone_lengths, collection=scene.collection,
+                                                        ankle_height=ankle)
         rest = bpy_keys.rig_rest(obj)
         source, bmap, constants, map_warnings = choose_bonemap(obj, rest)
         warnings.extend(map_warnings)
@@ -149,7 +150,7 @@ def apply_capture(context: Any, result: Any, options: CaptureOptions) -> Applied
                 f"Use a Rigify, Mixamo-style or other humanoid rig, or leave Target Rig empty for a new armature.")
         report, _pose = bpy_keys.retarget_onto(
             obj, motion.rotations, motion.root, motion.bone_lengths, name, bonemap=bmap, constants=constants,
-            fps=result.fps, frame_start=first)
+            rest=rest, frame_start=first, frame_step=step, ankle_height=ankle)
         check = None
         if options.check_2d:
             check = check2d.build(context, result, name, first)

@@ -10,7 +10,6 @@ overwritten unless --overwrite. Prints a summary table; exits 1 if any clip fail
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 import time
@@ -143,15 +142,17 @@ def _enable(module: str) -> None:
 
 
 def capture_one(bpy: Any, clip: Path, out: Path, args: argparse.Namespace) -> Outcome:
-    apply = importlib.import_module(".apply", __package__)
-    job_mod = importlib.import_module(".job", __package__)
+    from . import apply, prefs
+    from . import job as job_mod
+    from ._pkgs import bpy_keys
     t0 = time.perf_counter()
     target = _new_scene(bpy, args)
+    pose_model = prefs.pose_model_arg(args.pose_model)  # the add-on's models folder, like the operator
     frame_range = None
     if args.frame_range:
         frame_range = (args.frame_range[0], args.frame_range[1] + 1)
     options = job_mod.CaptureOptions(
-        video=str(clip), stride=args.stride, pose_model=args.pose_model, person=_person(args.person),
+        video=str(clip), stride=args.stride, pose_model=pose_model, person=_person(args.person),
         frame_range=frame_range, device=args.device, target=target, smoothing=args.smoothing,
         root_motion=not args.no_root_motion, foot_locking=not args.no_foot_locking)
     shown = {"stage": "", "at": 0.0}
@@ -165,8 +166,6 @@ def capture_one(bpy: Any, clip: Path, out: Path, args: argparse.Namespace) -> Ou
     capture_job = job_mod.CaptureJob(options, on_progress=progress)
     result = capture_job.run()
     # Each output is its own file: run its scene at the video's rate so every video frame is one key.
-    retarget = importlib.import_module("._pkgs", __package__).retarget
-    bpy_keys = importlib.import_module(".bpy_keys", retarget.__name__)
     bpy_keys.set_scene_timing(bpy.context.scene, result.fps, 1, len(result.joints3d))
     applied = apply.apply_capture(bpy.context, result, options)
     _export(bpy, args.format, out, applied.armature, applied.action)
@@ -198,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     import bpy
 
     _ensure_registered(bpy)
-    inference = importlib.import_module("._pkgs", __package__).inference
+    from ._pkgs import inference
     clips, outcomes = find_clips(args.inputs, args.recursive)
     try:
         args.output_dir.mkdir(parents=True, exist_ok=True)
@@ -229,7 +228,9 @@ def main(argv: list[str] | None = None) -> int:
 def _ensure_registered(bpy: Any) -> None:
     """Register the add-on when running from a checkout (an installed, enabled extension already is)."""
     if not hasattr(bpy.types, "UPLIFT_OT_capture_video"):
-        importlib.import_module(__package__).register()
+        from . import register
+
+        register()
 
 
 def _exit(code: int) -> None:

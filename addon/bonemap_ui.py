@@ -12,7 +12,6 @@ a capture only reads it.
 from __future__ import annotations
 
 import json
-from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +19,12 @@ import bpy
 from bpy.props import BoolProperty, CollectionProperty, EnumProperty, IntProperty, StringProperty
 
 from . import prefs
-from ._pkgs import retarget
+from ._pkgs import bonemap
 
 
 def bonemap_lib() -> Any:
-    """retarget.bonemap (pure Python), imported on use like apply.py does."""
-    return import_module(".bonemap", retarget.__name__)
+    """retarget.bonemap (pure Python)."""
+    return bonemap
 
 
 def user_preset_dir(create: bool = True) -> Path:

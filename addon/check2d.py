@@ -114,18 +114,3 @@ def _fcurves(ad: Any) -> list[Any]:
                 out.extend(bag.fcurves)
     return out
 
-
-def remove(check: Check2D) -> None:
-    """Undo a partly built check (used when the capture's write step fails half-way)."""
-    for empty in check.empties:
-        action = empty.animation_data.action if empty.animation_data else None
-        bpy.data.objects.remove(empty)
-        if action is not None and action.users == 0:
-            bpy.data.actions.remove(action)
-    if check.camera is not None:
-        data = check.camera.data
-        bpy.data.objects.remove(check.camera)
-        bpy.data.cameras.remove(data)
-    if check.clip is not None:
-        bpy.data.movieclips.remove(check.clip)
-    bpy.data.collections.remove(check.collection)

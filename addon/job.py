@@ -16,8 +16,10 @@ from typing import Any, Callable
 
 from ._pkgs import inference
 
-# Stages in the order capture reports them, with a share of the bar (the rest is retarget + keys).
-STAGE_LABELS = {"decode": "Reading video", "pose2d": "2D pose", "uplift": "3D uplift"}
+# Stages in the order capture reports them (decoding is interleaved with the 2D pose, one key-frame at a
+# time, so it has no stage of its own), with their share of the bar (the rest is retarget + keys).
+STAGE_LABELS = {"pose2d": "2D pose", "uplift": "3D uplift"}
+STAGE_SPANS = {"pose2d": (0.0, 0.85), "uplift": (0.85, 0.97)}
 
 # Default per-stage costs on a 2-core laptop-class CPU (seconds), refined by each finished capture
 # (see `learn`). decode: per video frame per megapixel; pose2d: per key-frame; uplift + retarget: per frame.
@@ -179,8 +181,7 @@ class CaptureJob:
         """0..1 over the capture stages, for the progress bar (stages weighted by typical cost)."""
         with self._lock:
             stage, done, total = self.stage, self.done_count, self.total
-        weights = {"decode": (0.0, 0.05), "pose2d": (0.05, 0.85), "uplift": (0.85, 0.97)}
-        lo, hi = weights.get(stage, (0.0, 0.0))
+        lo, hi = STAGE_SPANS.get(stage, (0.0, 0.0))
         part = done / total if total > 0 else 0.0
         return lo + (hi - lo) * min(max(part, 0.0), 1.0)
 

@@ -4,7 +4,9 @@ Kept thin (glTF-Blender-IO style): all the math is in rigmap/segments; this file
 of Blender. Keys are written with ``keyframe_points.add`` + ``foreach_set`` (one call per F-curve,
 not one Python call per key). Blender 4.4+ stores F-curves in slotted actions (layer -> strip ->
 channelbag; 5.0 removed ``Action.fcurves``); 4.2/4.3 use ``Action.fcurves``. Nothing here calls an
-undo push: a caller (one operator) gets one undo step for everything.
+undo push: a caller (one operator) gets one undo step for everything. Nothing here reads the scene
+either: timing (frame start, frame step) and the ankle height come in as arguments, decided once by
+the caller, so the keys and the caller's messages about them cannot disagree.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import bpy
 import numpy as np
 
 from . import rigmap
+from .contact import ANKLE_HEIGHT
 from .segments import SEGMENTS, rest_skeleton
 from .skeleton import INDEX
 
@@ -56,16 +59,17 @@ def rig_rest(obj: bpy.types.Object) -> rigmap.RigRest:
 _TAIL_JOINT = {name: seg.tail for name, seg in SEGMENTS.items() if name != "hips"}
 
 
-def default_joints(lengths: np.ndarray, ankle_height: float = 0.08) -> np.ndarray:
+def default_joints(lengths: np.ndarray, ankle_height: float = ANKLE_HEIGHT) -> np.ndarray:
     """Canonical T-pose joints [17, 3] standing on z = 0 (ankles at `ankle_height`)."""
     j = rest_skeleton(lengths)
     return j - np.array([0.0, 0.0, j[:, 2].min() - ankle_height])
 
 
 def build_default_armature(name: str, lengths: np.ndarray, collection: bpy.types.Collection | None = None,
-                           ankle_height: float = 0.08) -> bpy.types.Object:
+                           ankle_height: float = ANKLE_HEIGHT) -> bpy.types.Object:
     """New armature object + data named `name` (Blender makes the names unique), bones named after the
-    segments, rest pose = the canonical T-pose for these per-joint bone lengths [17]."""
+    segments, rest pose = the canonical T-pose for these per-joint bone lengths [17]. Edit bones need
+    `object.mode_set`, which works on the context's view layer: that one is used (and restored)."""
     joints = default_joints(lengths, ankle_height)
     arm = bpy.data.armatures.new(name)
     obj = bpy.data.objects.new(name, arm)
@@ -285,28 +289,24 @@ def set_scene_timing(scene: bpy.types.Scene, fps: float, frame_start: int, frame
 
 def retarget_onto(obj: bpy.types.Object, seg_rots: Mapping[str, np.ndarray], root_positions: np.ndarray,
                   lengths: np.ndarray, name: str, *, bonemap: Mapping[str, str | Sequence[str]],
-                  constants: Mapping[str, float] | None = None, fps: float | None = None,
-                  frame_start: float = 1.0, ankle_height: float = 0.08,
-                  set_scene: bool = False) -> tuple[KeyReport, rigmap.PoseResult]:
+                  constants: Mapping[str, float] | None = None, rest: rigmap.RigRest | None = None,
+                  frame_start: float = 1.0, frame_step: float = 1.0,
+                  ankle_height: float = ANKLE_HEIGHT) -> tuple[KeyReport, rigmap.PoseResult]:
     """Key `obj` with segment rotations {segment: [T,4]} and pelvis positions [T,3] (Blender world,
     metres, ground at z = 0) of a capture with per-joint bone lengths [17].
 
     Root motion is scaled by rig leg length / capture leg length; the capture's standing pelvis height
-    is its leg length + `ankle_height`.
+    is its leg length + `ankle_height` (pass the motion's own, `Motion.floor.ankle_height`). `rest`: the
+    rig's `rig_rest(obj)` if the caller already read it (e.g. to choose the bone map). Sample t lands on
+    frame `frame_start + t * frame_step` (`frame_step` = scene fps / capture fps, decided by the caller).
     """
-    rig = rig_rest(obj)
+    rig = rest if rest is not None else rig_rest(obj)
     lengths = np.asarray(lengths, dtype=np.float64)
     leg = float(lengths[INDEX["LKnee"]] + lengths[INDEX["LAnkle"]])
     root_rest = default_joints(lengths, ankle_height)[INDEX["Pelvis"]]
     pose = rigmap.pose_rotations(rig, bonemap, seg_rots, {n: s.rest_dir for n, s in SEGMENTS.items()},
                                  root_positions, root_rest=root_rest, capture_leg_length=leg)
-    scene = bpy.context.scene
-    step = 1.0
-    if fps:
-        if set_scene:
-            set_scene_timing(scene, fps, int(frame_start), int(frame_start) + len(root_positions) - 1)
-        else:
-            step = (scene.render.fps / scene.render.fps_base) / float(fps)
     report = write_action(obj, name, pose.rotations, root_bone=pose.root_bone, root_location=pose.root_location,
-                          rest_bones=pose.rest_bones, constants=constants, frame_start=frame_start, frame_step=step)
+                          rest_bones=pose.rest_bones, constants=constants, frame_start=frame_start,
+                          frame_step=frame_step)
     return report, pose

@@ -1,7 +1,9 @@
 """Foot contact detection, foot locking and grounding (world coordinates, Z up, floor at Z = 0).
 
 The 17 joints end at the ankles, so "foot on the floor" means "ankle at its standing height"
-(`ankle_height`, the ankle joint centre above the sole, ~8 cm for an adult).
+(`ankle_height`, the ankle joint centre above the sole, ~8 cm for an adult). `ANKLE_HEIGHT` is that
+default, defined once here: RetargetOptions and the rig writer (bpy_keys) use it, so the floor the motion
+is put on and the rest height the rig's root is measured from cannot disagree.
 """
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ import numpy as np
 
 from . import quat
 from .skeleton import FEET, INDEX as J
+
+ANKLE_HEIGHT = 0.08  # m, ankle joint centre above the sole when standing
 
 _LEG = {J["LAnkle"]: (J["LHip"], J["LKnee"]), J["RAnkle"]: (J["RHip"], J["RKnee"])}
 
@@ -38,7 +42,7 @@ def foot_speed(ankles: np.ndarray, fps: float) -> np.ndarray:
     return np.linalg.norm(np.gradient(ankles[..., :2], axis=0), axis=-1) * fps
 
 
-def detect_contacts(ankles: np.ndarray, fps: float, ankle_height: float = 0.08, h_on: float = 0.05,
+def detect_contacts(ankles: np.ndarray, fps: float, ankle_height: float = ANKLE_HEIGHT, h_on: float = 0.05,
                     h_off: float = 0.09, v_on: float = 0.4, v_off: float = 0.8, use_speed: bool = True,
                     min_s: float = 0.08, max_gap_s: float = 0.05, floor_band: float = 0.12) -> np.ndarray:
     """bool [T, F] for ankle tracks [T, F, 3] (world, floor at 0).
@@ -87,7 +91,7 @@ def floor_level(ankle_z: np.ndarray, fps: float, ankles_xy: np.ndarray | None = 
     return float(np.median(z[near]))
 
 
-def lock_feet(joints: np.ndarray, contacts: np.ndarray, fps: float, ankle_height: float = 0.08,
+def lock_feet(joints: np.ndarray, contacts: np.ndarray, fps: float, ankle_height: float = ANKLE_HEIGHT,
               blend_s: float = 0.12, reach_frac: float = 0.995) -> np.ndarray:
     """Pin each ankle while its foot is in contact (to the median of its contact positions, never below
     standing height) and re-solve the knee by two-bone IK so thigh and shin keep their lengths.
@@ -182,7 +186,7 @@ def _two_bone_ik(hip: np.ndarray, knee: np.ndarray, goal: np.ndarray, lengths: t
     return j
 
 
-def ground(joints: np.ndarray, fps: float, ankle_height: float = 0.08, margin: float = 0.0,
+def ground(joints: np.ndarray, fps: float, ankle_height: float = ANKLE_HEIGHT, margin: float = 0.0,
            hold_s: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
     """Lift the whole body where any joint would be under the floor (ankles: under standing height).
 

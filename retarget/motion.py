@@ -30,7 +30,7 @@ class RetargetOptions:
     foot_lock: bool = True
     ground: bool = True
     fov_deg: float = rootmod.DEFAULT_FOV_DEG  # assumed field of view across the longer image side
-    ankle_height: float = 0.08  # ankle joint centre above the sole when standing (m)
+    ankle_height: float = contact.ANKLE_HEIGHT  # ankle joint centre above the sole when standing (m)
     up: str = "auto"  # "auto" (from the body and the floor) | "camera" (assume a level camera)
     facing: str = "camera"  # "camera": the camera looks along +Y | "first": first second faces -Y
 

@@ -379,21 +379,3 @@ def quat_to_euler(q: np.ndarray, order: str = "XYZ") -> np.ndarray:
     out[:, i], out[:, j], out[:, k] = a, b, c
     return np.unwrap(out, axis=0)
 
-
-def euler_to_matrix(e: np.ndarray, order: str = "XYZ") -> np.ndarray:
-    """Inverse of `quat_to_euler` (as matrices), used by tests and by callers that need to check keys."""
-    e = np.atleast_2d(np.asarray(e, dtype=np.float64))
-    out = np.broadcast_to(np.eye(3), (len(e), 3, 3)).copy()
-    for axis in order:
-        a = _EULER_AXES[axis]
-        ang = e[:, a]
-        cs, sn = np.cos(ang), np.sin(ang)
-        r = np.broadcast_to(np.eye(3), (len(e), 3, 3)).copy()
-        u, v = [x for x in range(3) if x != a]
-        r[:, u, u], r[:, v, v] = cs, cs
-        if a == 1:  # y: z->x
-            r[:, u, v], r[:, v, u] = sn, -sn
-        else:
-            r[:, u, v], r[:, v, u] = -sn, sn
-        out = r @ out
-    return out

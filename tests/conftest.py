@@ -36,3 +36,59 @@ def mocap_dir() -> Path:
 @pytest.fixture(scope="session")
 def pose_models_dir() -> Path:
     return SHARED / "models"
+
+
+# ---------------------------------------------------------------- Rigify: one generated rig per session
+
+@pytest.fixture(scope="session")
+def rigify_blend(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """Generate a Rigify rig once per session (several seconds each time) and keep it in a library .blend.
+
+    It is generated in whatever file is open when a test first asks for it, then everything the
+    generation added is removed again, so the asking test's scene is left as it was. Tests get their own
+    copy from `new_rigify_rig`, so they stay independent of each other.
+    """
+    import addon_utils
+    import bpy
+
+    addon_utils.enable("rigify", default_set=True)
+    before = set(bpy.data.user_map())
+    if bpy.context.object is not None and bpy.context.object.mode != "OBJECT":
+        bpy.ops.object.mode_set(mode="OBJECT")
+    bpy.ops.object.select_all(action="DESELECT")
+    bpy.ops.object.armature_human_metarig_add()
+    meta = bpy.context.view_layer.objects.active
+    bpy.ops.pose.rigify_generate()
+    (rig,) = [o for o in bpy.data.objects if o not in before and o != meta and o.type == "ARMATURE"]
+    path = tmp_path_factory.mktemp("rigify") / "rigify_rig.blend"
+    bpy.data.libraries.write(str(path), {rig}, compress=False)
+    name = rig.name
+    bpy.data.batch_remove([i for i in bpy.data.user_map() if i not in before])
+    return path, name
+
+
+def append_rig(path: Path, name: str):
+    """Append object `name` (and what it uses: armature, widgets, drivers) from `path` into the current
+    scene as a new local copy, and make it the only selected, active object."""
+    import bpy
+
+    with bpy.data.libraries.load(str(path), link=False) as (_src, dst):
+        dst.objects = [name]
+    (obj,) = dst.objects
+    scene = bpy.context.scene
+    scene.collection.objects.link(obj)
+    for other in bpy.context.view_layer.objects:
+        other.select_set(False)
+    obj.select_set(True)
+    bpy.context.view_layer.objects.active = obj
+    return obj
+
+
+@pytest.fixture()
+def new_rigify_rig(request: pytest.FixtureRequest):
+    """Call it to add a fresh copy of the session's generated Rigify rig to the current scene (generated
+    on first use, so tests that never call it never pay for the generation)."""
+    def make():
+        path, name = request.getfixturevalue("rigify_blend")
+        return append_rig(path, name)
+    return make

@@ -39,28 +39,14 @@ def preset_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     bonemap_ui._ITEMS["key"] = None
 
 
-@pytest.fixture(scope="module")
-def rigify_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Generate one Rigify rig (slow) and keep it in a .blend that each test opens afresh."""
-    bpy.ops.wm.read_homefile(use_empty=True)
-    bpy.ops.object.armature_human_metarig_add()
-    meta = bpy.context.view_layer.objects.active
-    bpy.ops.pose.rigify_generate()
-    bpy.data.objects.remove(meta)
-    path = tmp_path_factory.mktemp("rigify") / "rigify_rig.blend"
-    bpy.ops.wm.save_as_mainfile(filepath=str(path), copy=True)
-    return path
-
-
 def _timing(sc) -> None:
     sc.render.fps, sc.render.fps_base = int(VIDEO_FPS), 1.0
 
 
 @pytest.fixture()
-def rigify(rigify_file: Path):
-    bpy.ops.wm.open_mainfile(filepath=str(rigify_file), load_ui=False)
-    _timing(bpy.context.scene)
-    return bpy.data.objects["rig"]
+def rigify(scene, new_rigify_rig):
+    """A fresh copy of the session's generated Rigify rig (conftest) in an empty scene."""
+    return new_rigify_rig()
 
 
 def default_rig(mocap_result, name: str = "Body"):

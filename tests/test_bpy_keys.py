@@ -1,9 +1,10 @@
-"""Real-bpy tests of rig mapping and key writing (run under bpy 5.0 here and 4.5 via test_bpy_keys_45.py).
+"""Real-bpy tests of rig mapping and key writing (run under bpy 5.0 here, and 4.5 / 4.2 via test_blender45.py).
 
 Ground-truth mocap (CMU, from ../shared) -> segment rotations -> keys on real rigs: the default armature,
 BVH rigs imported from ../shared/data/mocap/originals (CMU 31-joint, Character Creator CC_Base_*,
 ReActIdle/FreeMoCap names), Rigify's metarig (an A-pose), a steeper-A-pose rolled and turned copy, and a
-Rigify-generated rig. Everything is read back from Blender's evaluated pose after frame_set.
+Rigify-generated rig (generated once per session: conftest.rigify_blend). Everything is read back from
+Blender's evaluated pose after frame_set.
 """
 from __future__ import annotations
 
@@ -112,15 +113,6 @@ def _steep_a_pose_rolled_turned(obj: bpy.types.Object) -> None:
     bpy.context.view_layer.update()
 
 
-def _rigify_generated() -> bpy.types.Object:
-    meta = _metarig()
-    before = set(bpy.data.objects)
-    bpy.ops.pose.rigify_generate()
-    (rig,) = [o for o in bpy.data.objects if o not in before and o.type == "ARMATURE"]
-    bpy.data.objects.remove(meta)
-    return rig
-
-
 def _posed_rest(obj: bpy.types.Object) -> rigmap.RigRest:
     """The evaluated pose as a RigRest (posed matrices), so rigmap's chain geometry applies to it."""
     ev = obj.evaluated_get(bpy.context.evaluated_depsgraph_get())
@@ -220,12 +212,12 @@ RIGS = ["cmu31", "cmu_tmoco", "cc_base", "reactidle", "rigify_metarig", "a_pose_
 
 
 @pytest.mark.parametrize("rig_name", RIGS)
-def test_rig_directions(rig_name, motion, bvh_dir):
+def test_rig_directions(rig_name, motion, bvh_dir, new_rigify_rig):
     if rig_name in BVH_RIGS:
         obj = _import_bvh(bvh_dir / f"{rig_name}.bvh", BVH_RIGS[rig_name][2], rig_name == "cc_base")
         user_action = obj.animation_data.action if obj.animation_data else None
     elif rig_name == "rigify_generated":
-        obj, user_action = _rigify_generated(), None
+        obj, user_action = new_rigify_rig(), None
     else:
         obj, user_action = _metarig(), None
         if rig_name == "a_pose_rolled_turned":

@@ -19,6 +19,7 @@ sys.path.insert(0, str(REPO))
 import build  # noqa: E402
 
 BPY45 = REPO / ".venv" / "bpy45"
+BPY42 = REPO / ".venv" / "bpy42"  # the manifest's blender_version_min
 
 INSTALL_SCRIPT = r'''
 import json, sys
@@ -106,6 +107,16 @@ def test_install_enable_in_blender_4_5(tmp_path: Path, built_zip: Path) -> None:
     assert info["install"] == ["FINISHED"] and info["enabled"] and info["operator"]
     assert info["file"].startswith(str(tmp_path / "user"))
     assert info["prefs_device"] == "AUTO"
+
+
+def test_install_enable_in_blender_4_2(tmp_path: Path, built_zip: Path) -> None:
+    """The oldest Blender the manifest allows takes the zip too (a capture on 4.2: test_blender45.py)."""
+    if not (BPY42 / "bpy").is_dir():
+        pytest.fail("bpy 4.2 is missing: run ./setup.sh (it installs bpy==4.2.0 into .venv/bpy42)")
+    info = run_blender_script(tmp_path, INSTALL_SCRIPT, str(built_zip), "", bpy_path=BPY42)
+    assert info["version"].startswith("4.2")
+    assert info["install"] == ["FINISHED"] and info["enabled"] and info["operator"]
+    assert info["file"].startswith(str(tmp_path / "user"))
 
 
 @pytest.mark.slow

@@ -20,7 +20,7 @@ bpy = pytest.importorskip("bpy")
 import addon_utils  # noqa: E402
 
 import addon  # noqa: E402
-from test_addon import _lowest_heads, _rigify_rig, check_keys, ids  # noqa: E402
+from test_addon import _lowest_heads, check_keys, ids  # noqa: E402
 
 CLIP = "02_dance_tfjs_576x576.mp4"
 FRAMES = 120
@@ -65,8 +65,8 @@ def test_dance_onto_new_armature_with_undo(scene, videos_dir: Path) -> None:
     assert ids() == before
 
 
-def test_dance_onto_rigify_keeps_user_action(scene, videos_dir: Path) -> None:
-    rig = _rigify_rig()
+def test_dance_onto_rigify_keeps_user_action(scene, videos_dir: Path, new_rigify_rig) -> None:
+    rig = new_rigify_rig()
     mine = bpy.data.actions.new("my_idle")
     rig.animation_data_create().action = mine
     res = bpy.ops.uplift.capture_video(filepath=str(videos_dir / CLIP), stride=10, target_rig=rig.name)

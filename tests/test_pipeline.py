@@ -1,7 +1,7 @@
 """capture(): real MediaPipe on the real clips; frame grid, NaN handling, person choice, cancel, npz.
 
 The 3D stage is replaced by `no_lift` / `spy_lift` here so these tests pin down the 2D side of the contract;
-tests/test_pipeline_uplift.py runs the real model end to end.
+tests/test_e2e.py runs the real model end to end (video -> keys in Blender), tests/test_lift.py the model itself.
 """
 from __future__ import annotations
 
