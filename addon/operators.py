@@ -7,6 +7,7 @@ Blender records exactly one undo step (and offers no redo panel, which would re-
 Cancel or failure returns CANCELLED: no undo step, scene unchanged.
 Scripts, batch and tests use EXEC (`bpy.ops.uplift.capture_video(filepath=...)`), which runs synchronously.
 """
+
 import time
 from pathlib import Path
 from typing import Any
@@ -81,8 +82,9 @@ class UPLIFT_OT_capture_video(bpy.types.Operator):
         except inference.UpliftError as exc:  # no MediaPipe bundle: the message says where to put one
             self.report({"ERROR"}, str(exc))
             return None
-        return props.to_options(self, bpy.path.abspath(self.filepath), device=prefs.device(context),
-                                pose_model=pose_model)
+        return props.to_options(
+            self, bpy.path.abspath(self.filepath), device=prefs.device(context), pose_model=pose_model
+        )
 
     def _check(self, context: Any) -> str:
         """Refuse early with a message the user can act on, before any work is done."""
@@ -158,8 +160,9 @@ class UPLIFT_OT_capture_video(bpy.types.Operator):
             return {"PASS_THROUGH"}
         if self._job.error is None and context.mode not in {"OBJECT", "POSE"}:
             # The user entered Edit Mode meanwhile: keep the finished capture until the scene can take it.
-            context.workspace.status_text_set("Uplift capture ready: return to Object or Pose Mode to apply it "
-                                              "(Esc discards it)")
+            context.workspace.status_text_set(
+                "Uplift capture ready: return to Object or Pose Mode to apply it (Esc discards it)"
+            )
             return {"PASS_THROUGH"}
         self._end_modal(context)
         if self._job.error is not None or self._job.result is None:
@@ -201,13 +204,21 @@ class UPLIFT_OT_capture_video(bpy.types.Operator):
 
             if not isinstance(exc, inference.UpliftError):
                 import traceback
+
                 traceback.print_exc()
             self.report({"ERROR"}, f"Could not write the animation: {exc}")
             return {"CANCELLED"}
         frames = len(result.joints3d)
         w, h = result.image_size
-        job.learn(result.timings.as_dict(), frames, len(result.keyframes), capture_job.options.pose_model,
-                  int(w), int(h), time.perf_counter() - t0)
+        job.learn(
+            result.timings.as_dict(),
+            frames,
+            len(result.keyframes),
+            capture_job.options.pose_model,
+            int(w),
+            int(h),
+            time.perf_counter() - t0,
+        )
         for warning in capture_job.warnings + list(getattr(result, "warnings", [])) + applied.warnings:
             self.report({"WARNING"}, str(warning))
         self.report({"INFO"}, applied.summary(capture_job.finished - capture_job.started))

@@ -8,11 +8,13 @@ path, $UPLIFT_POSE_MODEL, the folder) and the sha256 check in one place.
 `DownloadJob` runs the download in a thread so Blender's UI stays responsive; cancel is checked on every
 chunk (the progress callback raises), and the downloader's own clean-up removes the partial file.
 """
+
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ._pkgs import inference
 
@@ -27,8 +29,7 @@ def resolve(spec: str, folder: Path) -> Path:
     return Path(inference.resolve_pose_model(spec, allow_download=False, cache_dir=folder))
 
 
-def fetch(variant: str, folder: Path, progress: Callable[[int, int], None] | None = None,
-          **kwargs: Any) -> Path:
+def fetch(variant: str, folder: Path, progress: Callable[[int, int], None] | None = None, **kwargs: Any) -> Path:
     """Download `variant` into `folder` (sha256-checked, atomic); kwargs go to the downloader (url, sha256)."""
     return Path(inference.fetch_pose_model(variant, folder, progress=progress, **kwargs))
 
@@ -52,8 +53,10 @@ class DownloadJob:
     def check(self) -> None:
         """Refuse before starting when Blender may not go online; the message says what to do instead."""
         if not self.online:
-            raise PermissionError("Online access is off (Preferences > System > Network). Download the .task "
-                                  "file elsewhere and set Pose Model to it.")
+            raise PermissionError(
+                "Online access is off (Preferences > System > Network). Download the .task "
+                "file elsewhere and set Pose Model to it."
+            )
 
     def _progress(self, done: int, total: int) -> None:
         self.done_bytes, self.total_bytes = int(done), int(total)

@@ -9,6 +9,7 @@ lift/ (the model and its weights); pipeline.py runs them, result.py is what they
 the training side (not shipped). Heavy imports (torch, mediapipe, cv2) happen on first use, so importing
 this package is cheap.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -28,21 +29,40 @@ from .skeleton import JOINT_NAMES, NUM_JOINTS
 if TYPE_CHECKING:  # pragma: no cover
     from .lift import uplift as uplift
     from .pipeline import capture as capture
-    from .pose2d.bundle import fetch_pose_model as fetch_pose_model
     from .pose2d.bundle import VARIANTS as POSE_MODEL_VARIANTS
+    from .pose2d.bundle import fetch_pose_model as fetch_pose_model
     from .pose2d.bundle import resolve_pose_model as resolve_pose_model
     from .video import VideoInfo as VideoInfo
     from .video import probe as probe
 
 # public name -> (module, attribute), imported on first use (the heavy libraries load only then)
-_LAZY = {"uplift": (".lift", "uplift"), "capture": (".pipeline", "capture"), "probe": (".video", "probe"),
-         "VideoInfo": (".video", "VideoInfo"), "resolve_pose_model": (".pose2d.bundle", "resolve_pose_model"),
-         "fetch_pose_model": (".pose2d.bundle", "fetch_pose_model"),
-         "POSE_MODEL_VARIANTS": (".pose2d.bundle", "VARIANTS")}
+_LAZY = {
+    "uplift": (".lift", "uplift"),
+    "capture": (".pipeline", "capture"),
+    "probe": (".video", "probe"),
+    "VideoInfo": (".video", "VideoInfo"),
+    "resolve_pose_model": (".pose2d.bundle", "resolve_pose_model"),
+    "fetch_pose_model": (".pose2d.bundle", "fetch_pose_model"),
+    "POSE_MODEL_VARIANTS": (".pose2d.bundle", "VARIANTS"),
+}
 
-__all__ = ["JOINT_NAMES", "NUM_JOINTS", "CaptureCancelled", "CaptureResult", "CaptureStats", "NoPersonError",
-           "PartialCaptureError", "PoseModelError", "Timings", "UpliftError", "VideoError", "WeightsError",
-           *_LAZY]
+__all__ = [
+    "JOINT_NAMES",
+    "NUM_JOINTS",
+    "POSE_MODEL_VARIANTS",
+    "CaptureCancelled",
+    "CaptureResult",
+    "CaptureStats",
+    "NoPersonError",
+    "PartialCaptureError",
+    "PoseModelError",
+    "Timings",
+    "UpliftError",
+    "VideoError",
+    "WeightsError",
+    "POSE_MODEL_VARIANTS",
+    *_LAZY,
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -1,4 +1,5 @@
 """Shared fixtures. Real data lives in ../shared (never committed); tests fail loudly if it is missing."""
+
 from __future__ import annotations
 
 import os
@@ -39,6 +40,7 @@ def pose_models_dir() -> Path:
 
 
 # ---------------------------------------------------------------- Rigify: one generated rig per session
+
 
 @pytest.fixture(scope="session")
 def rigify_blend(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
@@ -88,7 +90,98 @@ def append_rig(path: Path, name: str):
 def new_rigify_rig(request: pytest.FixtureRequest):
     """Call it to add a fresh copy of the session's generated Rigify rig to the current scene (generated
     on first use, so tests that never call it never pay for the generation)."""
+
     def make():
         path, name = request.getfixturevalue("rigify_blend")
         return append_rig(path, name)
+
     return make
+
+
+# --- Blender scenes (bpy imported inside: the non-Blender tests never load it) ---------------------------
+from bpy_helpers import VIDEO_FPS  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def blender():
+    """Blender (bpy) with Rigify and our add-on registered, for one test module (`usefixtures("blender")`)."""
+    import addon_utils
+    import bpy
+
+    import addon
+
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    addon_utils.enable("rigify", default_set=True)
+    addon.register()
+    yield
+    addon.unregister()
+
+
+@pytest.fixture()
+def scene():
+    """An empty scene at the test clip's rate."""
+    import bpy
+
+    bpy.ops.wm.read_homefile(use_empty=True)
+    sc = bpy.context.scene
+    sc.render.fps, sc.render.fps_base = int(VIDEO_FPS), 1.0
+    return sc
+
+
+@pytest.fixture(scope="module")
+def mocap_result(mocap_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    """A walk (CMU, 120 fps -> 30 fps, 3 s) as capture would deliver it: camera joints + 2D every 5th frame."""
+    import numpy as np
+    from retarget_sim import Camera, load_clip, simulate
+
+    from inference import CaptureResult, CaptureStats, Timings
+
+    world, fps = load_clip(mocap_dir, "cmuexp_test_walking_11")
+    world = world[:: int(round(fps / VIDEO_FPS))][:90]
+    cam = Camera(
+        position=np.array([0.0, -6.0, 1.2]), target=world[0, 0] * [1, 1, 0] + [0, 0, 1.0], image_size=(1280, 720)
+    )
+    joints, p2 = simulate(world, cam, stride=5)
+    T = len(joints)
+    video = tmp_path_factory.mktemp("clip") / "walk_take.mp4"
+    video.write_bytes(b"")  # only the name is used by the write step
+    keys = np.arange(0, T, 5)
+    return CaptureResult(
+        joints3d=joints.astype(np.float32),
+        points2d=p2.astype(np.float32),
+        keyframes=keys,
+        fps=VIDEO_FPS,
+        image_size=(1280, 720),
+        timestamps=np.arange(T) / VIDEO_FPS,
+        timings=Timings(decode=0.1, pose2d=0.4, uplift=0.05),
+        warnings=[],
+        stats=CaptureStats(
+            frames=T,
+            keyframes=len(keys),
+            detected=len(keys),
+            people_max=1,
+            people_tracks=1,
+            keyframes_with_people=len(keys),
+            person="largest",
+            track_id=0,
+        ),
+        source=str(video),
+        stride=5,
+        frame_start=0,
+        detected=np.ones(len(keys), bool),
+    )
+
+
+@pytest.fixture()
+def fake_capture(monkeypatch: pytest.MonkeyPatch, mocap_result):
+    """Replace only the video stage: the operator, retarget and keys are the real ones."""
+    import inference
+
+    calls = []
+
+    def capture(video, **kw):
+        calls.append(kw)
+        return mocap_result
+
+    monkeypatch.setattr(inference, "capture", capture)
+    return calls

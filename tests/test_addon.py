@@ -4,10 +4,10 @@ The capture stage is fed with real motion capture seen through a simulated camer
 so these tests check the operator, the retarget and the keys on known human motion independent of the
 model. test_e2e.py runs the same operator on real video with the real model.
 """
+
 from __future__ import annotations
 
 import dataclasses
-
 import math
 import sys
 import time
@@ -20,71 +20,13 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 bpy = pytest.importorskip("bpy")
-import addon_utils  # noqa: E402
+from bpy_helpers import VIDEO_FPS, Layout, ids  # noqa: E402
 
 import addon  # noqa: E402
 import inference  # noqa: E402
 from addon import apply, job  # noqa: E402
-from inference import CaptureResult, CaptureStats, Timings  # noqa: E402
-from retarget_sim import Camera, load_clip, simulate  # noqa: E402
 
-VIDEO_FPS = 30.0
-
-
-@pytest.fixture(scope="module", autouse=True)
-def blender():
-    bpy.ops.wm.read_factory_settings(use_empty=True)
-    addon_utils.enable("rigify", default_set=True)
-    addon.register()
-    yield
-    addon.unregister()
-
-
-@pytest.fixture()
-def scene():
-    bpy.ops.wm.read_homefile(use_empty=True)
-    sc = bpy.context.scene
-    sc.render.fps, sc.render.fps_base = int(VIDEO_FPS), 1.0
-    return sc
-
-
-@pytest.fixture(scope="module")
-def mocap_result(mocap_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> CaptureResult:
-    """A walk (CMU, 120 fps -> 30 fps, 3 s) as capture would deliver it: camera joints + 2D every 5th frame."""
-    world, fps = load_clip(mocap_dir, "cmuexp_test_walking_11")
-    world = world[::int(round(fps / VIDEO_FPS))][:90]
-    cam = Camera(position=np.array([0.0, -6.0, 1.2]), target=world[0, 0] * [1, 1, 0] + [0, 0, 1.0],
-                 image_size=(1280, 720))
-    joints, p2 = simulate(world, cam, stride=5)
-    T = len(joints)
-    video = tmp_path_factory.mktemp("clip") / "walk_take.mp4"
-    video.write_bytes(b"")  # only the name is used by the write step
-    keys = np.arange(0, T, 5)
-    return CaptureResult(joints3d=joints.astype(np.float32), points2d=p2.astype(np.float32), keyframes=keys,
-                         fps=VIDEO_FPS, image_size=(1280, 720), timestamps=np.arange(T) / VIDEO_FPS,
-                         timings=Timings(decode=0.1, pose2d=0.4, uplift=0.05), warnings=[],
-                         stats=CaptureStats(frames=T, keyframes=len(keys), detected=len(keys), people_max=1,
-                                            people_tracks=1, keyframes_with_people=len(keys), person="largest",
-                                            track_id=0),
-                         source=str(video), stride=5, frame_start=0, detected=np.ones(len(keys), bool))
-
-
-@pytest.fixture()
-def fake_capture(monkeypatch: pytest.MonkeyPatch, mocap_result: CaptureResult):
-    """Replace only the video stage: the operator, retarget and keys are the real ones."""
-    calls = []
-
-    def capture(video, **kw):
-        calls.append(kw)
-        return mocap_result
-
-    monkeypatch.setattr(inference, "capture", capture)
-    return calls
-
-
-def ids() -> dict[str, set[str]]:
-    return {c: {i.name for i in getattr(bpy.data, c)}
-            for c in ("objects", "armatures", "actions", "cameras", "movieclips", "collections")}
+pytestmark = pytest.mark.usefixtures("blender")
 
 
 def bone_quats(action, obj) -> dict[str, np.ndarray]:
@@ -97,8 +39,7 @@ def bone_quats(action, obj) -> dict[str, np.ndarray]:
             co = np.empty(2 * len(fc.keyframe_points))
             fc.keyframe_points.foreach_get("co", co)
             out.setdefault(bone, [None] * 4)[fc.array_index] = co.reshape(-1, 2)
-    return {b: np.stack([c[:, 1] for c in v], axis=1) for b, v in out.items()}, \
-        {b: v[0][:, 0] for b, v in out.items()}
+    return {b: np.stack([c[:, 1] for c in v], axis=1) for b, v in out.items()}, {b: v[0][:, 0] for b, v in out.items()}
 
 
 def lowest_z(obj, bones: list[str], frames: range) -> float:
@@ -222,10 +163,12 @@ def test_the_motions_ankle_height_reaches_the_rig(scene, mocap_result, monkeypat
         bpy.context.scene.render.fps, bpy.context.scene.render.fps_base = int(VIDEO_FPS), 1.0
         rig = bpy_keys.build_default_armature("Body", segments.bone_lengths(mocap_result.joints3d))
         defaults = apply.retarget_options(job.CaptureOptions(video=mocap_result.source))
-        monkeypatch.setattr(apply, "retarget_options",
-                            lambda _o: motion.RetargetOptions(**{**defaults.__dict__, "ankle_height": ankle_height}))
-        apply.apply_capture(bpy.context, mocap_result, job.CaptureOptions(video=mocap_result.source,
-                                                                          target=rig.name))
+        monkeypatch.setattr(
+            apply,
+            "retarget_options",
+            lambda _o: motion.RetargetOptions(**{**defaults.__dict__, "ankle_height": ankle_height}),
+        )
+        apply.apply_capture(bpy.context, mocap_result, job.CaptureOptions(video=mocap_result.source, target=rig.name))
         return _lowest_tails(rig, ["shin.L", "shin.R"], range(1, 91, 3))  # shin tails = ankles
 
     low, high = lowest_ankle(0.08), lowest_ankle(0.14)
@@ -321,45 +264,25 @@ def test_estimate_follows_stride_and_learns() -> None:
     assert job.format_seconds(75) == "~1 min 15 s"
 
 
-
-class _Layout:
-    """Stands in for UILayout: records every property a draw function shows and checks that it exists."""
-
-    def __init__(self, seen: list[str]) -> None:
-        self.seen = seen
-        self.use_property_split = self.use_property_decorate = self.enabled = False
-
-    def prop(self, data, name, **kw):
-        assert hasattr(data, name), name
-        self.seen.append(name)
-
-    def prop_search(self, data, name, search_data, search_name, **kw):
-        assert hasattr(data, name) and hasattr(search_data, search_name)
-        self.seen.append(name)
-
-    def operator(self, idname, **kw):
-        module, name = idname.split(".")
-        assert hasattr(getattr(bpy.ops, module), name), idname
-        return type("Props", (), {})()
-
-    def label(self, **kw):
-        self.seen.append("label:" + kw.get("text", ""))
-
-    def column(self, **kw):
-        return self
-
-    row = box = column
-
-
 def test_panel_and_operator_draw_every_option(scene, videos_dir) -> None:
     settings = scene.uplift_capture
     settings.filepath = str(videos_dir / "02_dance_tfjs_576x576.mp4")
     settings.stride = 10
     seen: list[str] = []
-    panel = type("P", (), {"layout": _Layout(seen)})()
+    panel = type("P", (), {"layout": Layout(seen)})()
     bpy.types.UPLIFT_PT_capture.draw(panel, bpy.context)
-    for name in ("filepath", "stride", "pose_model", "target_rig", "smoothing", "root_motion", "foot_locking",
-                 "person", "use_frame_range", "check_2d"):
+    for name in (
+        "filepath",
+        "stride",
+        "pose_model",
+        "target_rig",
+        "smoothing",
+        "root_motion",
+        "foot_locking",
+        "person",
+        "use_frame_range",
+        "check_2d",
+    ):
         assert name in seen
     estimate = [s for s in seen if s.startswith("label:")][-1]
     assert estimate.startswith("label:120 frames, 12 key-frames: ~")  # probed from the real clip

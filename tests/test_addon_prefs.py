@@ -1,5 +1,6 @@
 """The preferences with real bpy: drawing, offline refusals, and where the MediaPipe bundle comes from
 (the extension's models folder, handed to inference; a missing bundle refuses the capture up front)."""
+
 from __future__ import annotations
 
 import sys
@@ -13,15 +14,18 @@ sys.path.insert(0, str(REPO / "tests"))
 
 bpy = pytest.importorskip("bpy")
 
+from bpy_helpers import Layout, ids  # noqa: E402
+
 from addon import prefs  # noqa: E402
-from test_addon import _Layout, blender, fake_capture, ids, mocap_result, scene  # noqa: E402,F401 - fixtures
+
+pytestmark = pytest.mark.usefixtures("blender")
 
 LITE = "pose_landmarker_lite.task"
 
 
 def test_preferences_draw_and_offline_install_is_refused(tmp_path) -> None:
     seen: list[str] = []
-    fake = type("Prefs", (), {"layout": _Layout(seen), "pose_model_path": "", "device": "AUTO", "wheel_dir": ""})()
+    fake = type("Prefs", (), {"layout": Layout(seen), "pose_model_path": "", "device": "AUTO", "wheel_dir": ""})()
     prefs.UPLIFT_AddonPreferences.draw(fake, bpy.context)
     assert {"pose_model_path", "device", "wheel_dir"} <= set(seen)
     assert f"label:Downloaded models: {prefs.models_dir()}" in seen
@@ -45,8 +49,9 @@ def test_the_pose_model_comes_from_the_models_folder(monkeypatch, tmp_path, pose
     assert Path(prefs.user_dir("models")).name == "models"  # Blender's folder for the add-on's files
 
 
-def test_capture_without_a_pose_model_is_refused_before_any_work(scene, fake_capture, mocap_result, monkeypatch,
-                                                                 tmp_path) -> None:
+def test_capture_without_a_pose_model_is_refused_before_any_work(
+    scene, fake_capture, mocap_result, monkeypatch, tmp_path
+) -> None:
     monkeypatch.delenv("UPLIFT_POSE_MODEL", raising=False)
     monkeypatch.setenv("UPLIFT_CACHE_DIR", str(tmp_path / "empty_cache"))
     monkeypatch.setattr(prefs, "models_dir", lambda create=False: tmp_path / "models")

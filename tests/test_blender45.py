@@ -7,6 +7,7 @@ retarget/bpy_keys.py and addon/check2d.py, which no other test reaches. setup.sh
 The older bpy modules can hang in their own teardown at interpreter exit, so the child leaves with
 os._exit once pytest has reported.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,11 +19,18 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 BLENDERS = {"4.5": (REPO / ".venv" / "bpy45", "bpy==4.5.4"), "4.2": (REPO / ".venv" / "bpy42", "bpy==4.2.0")}
-FILES = ["tests/test_bpy_keys.py", "tests/test_addon.py", "tests/test_addon_prefs.py", "tests/test_bonemap_ui.py",
-         "tests/test_e2e.py"]
-CHILD = ("import os, sys, pytest\n"
-         "rc = pytest.main(['-q', '-p', 'no:cacheprovider', *sys.argv[1:]])\n"
-         "sys.stdout.flush(); sys.stderr.flush(); os._exit(int(rc))\n")
+FILES = [
+    "tests/test_bpy_keys.py",
+    "tests/test_addon.py",
+    "tests/test_addon_prefs.py",
+    "tests/test_bonemap_ui.py",
+    "tests/test_e2e.py",
+]
+CHILD = (
+    "import os, sys, pytest\n"
+    "rc = pytest.main(['-q', '-p', 'no:cacheprovider', *sys.argv[1:]])\n"
+    "sys.stdout.flush(); sys.stderr.flush(); os._exit(int(rc))\n"
+)
 
 
 @pytest.mark.slow
@@ -32,8 +40,9 @@ def test_suite_passes_on_older_blender(version: str) -> None:
     if not (folder / "bpy").is_dir():
         pytest.fail(f"bpy {version} is missing: run ./setup.sh (it installs {pin} into {folder.relative_to(REPO)})")
     env = dict(os.environ, PYTHONPATH=str(folder), UPLIFT_EXPECT_BPY=version)
-    proc = subprocess.run([sys.executable, "-c", CHILD, *FILES], cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=1500)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, *FILES], cwd=REPO, env=env, capture_output=True, text=True, timeout=1500
+    )
     out = "\n".join(line for line in proc.stdout.splitlines() if "leak detector" not in line)
     assert proc.returncode == 0, out[-4000:] + proc.stderr[-2000:]
     assert " passed" in out and " failed" not in out and "error" not in out.splitlines()[-1]

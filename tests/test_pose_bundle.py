@@ -1,5 +1,6 @@
 """The add-on's side of the MediaPipe bundle: its models folder reaches inference's resolver, and the
 download runs in a worker thread with progress and cancel (a localhost server: tests never go online)."""
+
 from __future__ import annotations
 
 import functools
@@ -26,8 +27,9 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture()
 def server(pose_models_dir: Path):
     """Serve ../shared/models on 127.0.0.1; yields the base URL."""
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                            functools.partial(_QuietHandler, directory=str(pose_models_dir)))
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(pose_models_dir))
+    )
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
@@ -39,8 +41,9 @@ def _lite_job(folder: Path, server: str, pose_models_dir: Path) -> pose_bundle.D
     return pose_bundle.DownloadJob("lite", folder, online=True, url=f"{server}/{LITE}", sha256=sha)
 
 
-def test_a_bundle_in_the_models_folder_is_found(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                                pose_models_dir: Path) -> None:
+def test_a_bundle_in_the_models_folder_is_found(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, pose_models_dir: Path
+) -> None:
     monkeypatch.delenv("UPLIFT_POSE_MODEL", raising=False)
     monkeypatch.setenv("UPLIFT_CACHE_DIR", str(tmp_path / "empty_cache"))
     folder = tmp_path / "models"
