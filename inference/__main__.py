@@ -10,6 +10,10 @@ COMMANDS = {
     "evaluate": ("inference.training.evaluate", "evaluate the uplifting model on the validation split"),
     "evaluate-video": ("inference.training.evaluate_video", "real clips: steadiness of ours vs MediaPipe's own 3D"),
     "train": ("inference.training.train", "train the uplifting model on mocap"),
+    "fit-landmarks": (
+        "inference.training.landmark_fit",
+        "measure MediaPipe's landmark offsets and noise on rendered humans",
+    ),
     "fetch-model": ("inference.pose2d.bundle", "download / locate the MediaPipe PoseLandmarker bundle"),
 }
 

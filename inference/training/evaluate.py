@@ -1,11 +1,17 @@
-"""`python -m inference evaluate`: accuracy and smoothness on the validation split, learned vs bilinear.
+"""`python -m inference evaluate`: accuracy and smoothness on the validation split, learned vs interpolation.
 
-Protocol (fixed, seeded): each val clip (inference/training/data.py split, 30 Hz) seen by one virtual camera at
-1920x1080 (inference/training/cameras.py with the training ranges, whole clip in view), 2D = projected MediaPipe-like
-points with mean landmark offsets (inference/training/noise.py) + i.i.d. Gaussian noise sigma = 3 px, torso rebuilt
-as for MediaPipe. Key-frames t % s_in == 0; the clip runs through the public `uplift` (flip TTA, default hop).
-"bilinear" = the same model's predictions on the key-frames only, linearly interpolated in between (the
-paper's s_out = s_in baseline). To keep it to minutes, clips are cut to --max-frames (default 600 = 20 s).
+Input modes (why three: a model can look good on 2D that sits exactly where its training put it and fail on
+a real detector's points):
+  exact     the val clips' joints projected by virtual cameras (training ranges, whole clip in view) plus
+            i.i.d. Gaussian noise of --sigma px; no landmark offsets at all.
+  measured  the same cameras through the measured MediaPipe landmark model (noise.py: offsets in body frames,
+            jitter, outliers, swaps; fixed seed).
+  rendered  real MediaPipe on rendered humans of the val split (`python -m addon.render_humans --split val`),
+            see evaluate_rendered.py; also scores MediaPipe's own world landmarks on the same key-frames.
+exact and measured run at --fps 30 and 60 (key-frames every s_in video frames); the clip runs through the
+public `uplift` (flip TTA, default hop). "bilinear" = the same model's predictions on the key-frames only,
+linearly interpolated in between (interpolating our own key-frames; the paper's s_out = s_in baseline).
+Clips are cut to --max-frames model-rate frames to keep it to minutes.
 """
 
 from __future__ import annotations
@@ -22,9 +28,11 @@ from ..pose2d.landmarks import canonical_torso_2d
 from . import metrics as M
 from .cameras import fixed_cameras
 from .data import DEFAULT_MOCAP, load_clips
-from .noise import detector_points_3d
+from .noise import detector_noise, detector_points_3d
 
 STRIDES = (1, 2, 5, 10, 20)
+SIZE = (1920, 1080)
+SYNTHETIC_MODES = ("exact", "measured")
 
 
 def val_sequences(
@@ -32,23 +40,33 @@ def val_sequences(
     fps: float,
     max_frames: int,
     sigma_px: float,
-    size=(1920, 1080),
+    size: tuple[int, int] = SIZE,
     max_clips: int | None = None,
     seed: int = 0,
+    mode: str = "exact",
+    max_seconds: float | None = None,
 ) -> list[dict]:
-    """Projected val clips: dicts with px [T,17,2] pixels and gt [T,17,3] camera, pelvis-relative."""
+    """Projected val clips at `fps`: dicts with px [T,17,2] pixels and gt [T,17,3] camera, pelvis-relative.
+
+    max_frames counts frames at 30 Hz (so 30 and 60 fps see the same seconds of each clip)."""
+    if mode not in SYNTHETIC_MODES:
+        raise ValueError(f"mode must be one of {SYNTHETIC_MODES}, not {mode!r}")
+    keep = int(round((max_seconds or max_frames / 30.0) * fps))
     out = []
     for k, clip in enumerate(load_clips(mocap, fps=fps, split="val")):
         if max_clips and len(out) >= max_clips:
             break
-        if len(clip.joints) < 2 * 20 + 1:
+        if len(clip.joints) < int(round((2 * 20 + 1) * fps / 30.0)):
             continue
         rng = np.random.default_rng(seed + k)
-        world = clip.joints[:max_frames][None]
+        world = clip.joints[:keep][None]
         cams = fixed_cameras(world, size, rng)
         cam3d = cams.to_camera(world)
-        px = cams.project(detector_points_3d(cam3d, None))
-        px = px + rng.standard_normal(px.shape).astype(np.float32) * sigma_px
+        if mode == "exact":
+            px = cams.project(cam3d)
+            px = px + rng.standard_normal(px.shape).astype(np.float32) * sigma_px
+        else:
+            px = detector_noise(cams.project(detector_points_3d(cam3d, None)), rng)
         out.append({"name": clip.name, "px": canonical_torso_2d(px[0]), "gt": (cam3d - cam3d[:, :, :1])[0]})
     return out
 
@@ -69,9 +87,16 @@ def score(preds: list[np.ndarray], gts: list[np.ndarray], keys: list[np.ndarray]
 
     kp = [p[k] for p, k in zip(preds, keys)]
     kg = [g[k] for g, k in zip(gts, keys)]
+    off = [np.setdiff1d(np.arange(len(g)), k) for g, k in zip(gts, keys)]
+    nonkey = float("nan")  # s_in = 1: every frame is a key-frame
+    if all(len(o) for o in off):
+        nonkey = avg(
+            M.mpjpe, [p[o] for p, o in zip(preds, off)], [g[o] for g, o in zip(gts, off)], [len(o) for o in off]
+        )
     return {
         "MPJPE": avg(M.mpjpe),
         "MPJPE_key": avg(M.mpjpe, kp, kg, [len(k) for k in keys]),
+        "MPJPE_nonkey": nonkey,
         "N-MPJPE": avg(M.n_mpjpe),
         "P-MPJPE": avg(M.p_mpjpe),
         "vel_err": avg(M.velocity_error),
@@ -104,7 +129,7 @@ def evaluate(
 
 
 def table(res: dict) -> str:
-    cols = ["MPJPE", "MPJPE_key", "N-MPJPE", "P-MPJPE", "vel_err", "acc_err", "bone_std"]
+    cols = ["MPJPE", "MPJPE_key", "MPJPE_nonkey", "N-MPJPE", "P-MPJPE", "vel_err", "acc_err", "bone_std"]
     lines = ["| method | s_in | " + " | ".join(cols) + " |", "|---|---|" + "---|" * len(cols)]
     for method in ("learned", "bilinear"):
         for s_in, m in res[method].items():
@@ -112,21 +137,26 @@ def table(res: dict) -> str:
     return "\n".join(lines)
 
 
-def plot(res: dict, path: Path) -> None:
+def plot(results: dict, path: Path) -> None:
+    """MPJPE against stride for each input mode at 30 fps, learned vs interpolating our key-frames."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(5, 3.5), dpi=120)
-    for method, style in (("learned", "o-"), ("bilinear", "s--")):
-        s = list(res[method])
-        ax.plot(s, [res[method][k]["MPJPE"] for k in s], style, label=method)
-    ax.set_xlabel("key-frame stride s_in (30 Hz frames)")
+    fig, ax = plt.subplots(figsize=(5.5, 3.8), dpi=120)
+    for mode, by_fps in results.items():
+        res = by_fps.get("30") or next(iter(by_fps.values()))
+        if "learned" not in res:  # the rendered mode has its own table
+            continue
+        for method, style in (("learned", "o-"), ("bilinear", "s--")):
+            s = list(res[method])
+            ax.plot([int(k) for k in s], [res[method][k]["MPJPE"] for k in s], style, label=f"{mode}: {method}")
+    ax.set_xlabel("key-frame stride s_in (video frames at 30 fps)")
     ax.set_ylabel("MPJPE, all frames (mm)")
-    ax.set_title("Validation split, 1920x1080, sigma=3 px")
+    ax.set_title("Validation split")
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -138,26 +168,53 @@ def main(argv: list[str]) -> int:
     )
     p.add_argument("--weights", default=None, help=f"safetensors file (default {DEFAULT_WEIGHTS})")
     p.add_argument("--mocap", default=str(DEFAULT_MOCAP))
+    p.add_argument("--modes", default="exact,measured,rendered", help="input modes (see above)")
+    p.add_argument("--fps", default="30,60", help="video frame rates for the synthetic modes")
+    p.add_argument("--pairs", default="runs/rendered", help="rendered pairs (the rendered mode uses val/)")
     p.add_argument("--strides", default=",".join(map(str, STRIDES)))
-    p.add_argument("--sigma", type=float, default=3.0, help="2D noise in pixels")
-    p.add_argument("--max-frames", type=int, default=600)
+    p.add_argument("--sigma", type=float, default=3.0, help="2D noise in pixels (exact mode)")
+    p.add_argument("--max-frames", type=int, default=600, help="per clip, in 30 Hz frames")
     p.add_argument("--max-clips", type=int, default=None)
     p.add_argument("--hop", type=int, default=DEFAULT_HOP)
     p.add_argument("--no-flip", action="store_true")
     p.add_argument("--out", default="runs/eval", help="folder for eval.json, eval.md, mpjpe_vs_stride.png")
     a = p.parse_args(argv)
-    model = load_model(a.weights, "auto")
-    seqs = val_sequences(a.mocap, model.cfg.fps / model.cfg.s_out, a.max_frames, a.sigma, max_clips=a.max_clips)
-    print(f"{len(seqs)} val clips, {sum(len(s['gt']) for s in seqs)} frames", flush=True)
-    res = evaluate(
-        seqs, [int(s) for s in a.strides.split(",")], model.cfg.fps / model.cfg.s_out, a.hop, a.weights, not a.no_flip
-    )
+    load_model(a.weights, "auto")
+    strides = [int(s) for s in a.strides.split(",")]
+    results: dict = {}
+    md = []
+    for mode in a.modes.split(","):
+        if mode == "rendered":
+            from .evaluate_rendered import evaluate_rendered, rendered_sequences, rendered_table
+
+            seqs = rendered_sequences(Path(a.pairs) / "val")
+            if not seqs:
+                print(f"rendered: no val pairs under {a.pairs}/val; skipped", flush=True)
+                continue
+            res = evaluate_rendered(seqs, weights=a.weights, hop=a.hop, flip_tta=not a.no_flip)
+            results[mode] = {"30": res}
+            md.append(
+                f"### rendered (real MediaPipe full on {len(seqs)} rendered val clips, 30 fps)\n\n"
+                + rendered_table(res)
+            )
+            print(md[-1], flush=True)
+            continue
+        for fps in (float(f) for f in a.fps.split(",")):
+            seqs = val_sequences(a.mocap, fps, a.max_frames, a.sigma, max_clips=a.max_clips, mode=mode)
+            n = sum(len(s["gt"]) for s in seqs)
+            print(f"{mode} @ {fps:g} fps: {len(seqs)} val clips, {n} frames", flush=True)
+            res = evaluate(seqs, strides, fps, a.hop, a.weights, not a.no_flip)
+            results.setdefault(mode, {})[f"{fps:g}"] = res
+            md.append(
+                f"### {mode}, {fps:g} fps ({len(seqs)} val clips, {n} frames)\n\n{table(res)}\n\n"
+                f"Ground-truth bone-length std: {res['gt_bone_std']:.1f} mm (bone scaling is per clip)."
+            )
+            print(md[-1], flush=True)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "eval.json").write_text(json.dumps(res, indent=1))
-    md = table(res) + f"\n\nGround-truth bone-length std: {res['gt_bone_std']:.1f} mm (bone scaling is per clip).\n"
-    (out / "eval.md").write_text(md)
-    plot(res, out / "mpjpe_vs_stride.png")
-    print(md)
+    (out / "eval.json").write_text(json.dumps(results, indent=1))
+    (out / "eval.md").write_text("\n\n".join(md) + "\n")
+    if results:
+        plot(results, out / "mpjpe_vs_stride.png")
     print(f"wrote {out}/eval.json, eval.md, mpjpe_vs_stride.png")
     return 0

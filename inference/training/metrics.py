@@ -38,6 +38,16 @@ def p_mpjpe(pred: np.ndarray, gt: np.ndarray) -> float:
     return mpjpe(aligned, gt)
 
 
+def rotation_aligned(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """`pred` [T, J, 3] turned by the one rotation (about the root, for the whole clip) that fits `gt` best:
+    how to compare a 3D output with its own axes (MediaPipe's world landmarks) to camera coordinates."""
+    p, g = pred.reshape(-1, 3), gt.reshape(-1, 3)
+    u, _, vt = np.linalg.svd(p.T @ g)
+    d = np.sign(np.linalg.det(u @ vt))
+    r = u @ np.diag([1.0, 1.0, d]) @ vt
+    return (p @ r).reshape(pred.shape)
+
+
 def velocity_error(pred: np.ndarray, gt: np.ndarray) -> float:
     """MPJVE: error of first differences, mm per frame."""
     return mpjpe(np.diff(pred, axis=0), np.diff(gt, axis=0))

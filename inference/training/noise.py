@@ -1,79 +1,87 @@
-"""Make projected mocap look like MediaPipe detections: landmark semantics, jitter, outliers, swaps.
+"""Make projected mocap look like MediaPipe detections: where its points sit, jitter, outliers, swaps.
 
-Two parts, both per window (= per sequence):
-1. `detector_points_3d`: where MediaPipe's points sit relative to the mocap joints. Its hips are above and
-   outside the joint centres (shift 0-6 cm up, -1..3 cm out), its "head" is the ear midpoint (20-80 % of the
-   way from the mocap head base to the head top), its "nose" is 8-12 cm in front of the face (along the torso's
-   facing direction). Then `inference.pose2d.landmarks.canonical_torso_2d` rebuilds Pelvis/Spine/Thorax in 2D
-   exactly as it does for MediaPipe.
-2. `detector_noise`: per-joint Gaussian jitter with sigma proportional to the person's size in pixels
-   (0.2-2 % of body height, extremities x1.5), occasional outliers (0-2 % of points, ~15 % of body height),
-   occasional left/right limb swaps (0-1 % of frames). Lost key-frames are made by the key-mask sampler.
+Both parts come from `landmark_model.json`, measured by `landmark_fit.py` on rendered humans whose joints are
+known exactly (real MediaPipe on the renders; see docs/model.md, "Measured landmark model"):
+1. `detector_points_3d`: each joint MediaPipe gives is moved by its measured offset from the joint centre,
+   in the joint's body frame (`landmark_fit.frames`: torso, head or limb axes), plus a per-sequence
+   variation drawn with the measured spread over clips (body shapes, clothing, views), capped at
+   `MAX_SPREAD_M` because a clip's estimate from few key-frames also carries noise. Then
+   `inference.pose2d.landmarks.canonical_torso_2d` rebuilds Pelvis/Spine/Thorax in 2D exactly as it does
+   for MediaPipe.
+2. `detector_noise`: per-joint Gaussian jitter with the measured sigma (relative to the person's 2D height)
+   scaled per sequence by 0.5-1.5 (image size and sharpness vary), outliers at the measured per-joint rate
+   (~15 % of body height), left/right limb swaps at the measured rate. Lost key-frames (MediaPipe's miss
+   rate) are made by the key-mask sampler.
 """
 
 from __future__ import annotations
 
+import functools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
 import numpy as np
 
 from ..skeleton import INDEX
-from .data import torso_forward
+from .landmark_fit import MEASURED, SWAP_PAIRS, frames
 
-_EXTREMITY = np.ones(17, dtype=np.float32)
-for _n in ("LWrist", "RWrist", "LAnkle", "RAnkle", "LElbow", "RElbow"):
-    _EXTREMITY[INDEX[_n]] = 1.5
-_SWAPS = (
-    (INDEX["LHip"], INDEX["RHip"]),
-    (INDEX["LKnee"], INDEX["RKnee"]),
-    (INDEX["LAnkle"], INDEX["RAnkle"]),
-    (INDEX["LWrist"], INDEX["RWrist"]),
-    (INDEX["LElbow"], INDEX["RElbow"]),
-)
+MODEL_FILE = Path(__file__).with_name("landmark_model.json")
+MAX_SPREAD_M = 0.03  # cap on the per-sequence variation of an offset (metres)
+_SWAPS = tuple((INDEX[a], INDEX[b]) for a, b in SWAP_PAIRS)
 
 
-def detector_points_3d(cam: np.ndarray, rng: np.random.Generator | None) -> np.ndarray:
-    """Camera-space joints [B, N, 17, 3] -> MediaPipe-like points; rng None = mean offsets (evaluation)."""
-    b = cam.shape[0]
+@dataclass(frozen=True)
+class LandmarkModel:
+    """Per-joint arrays over the 17 joints (zeros / defaults where MediaPipe gives no point of its own)."""
 
-    def draw(lo: float, hi: float) -> np.ndarray:
-        v = np.full(b, 0.5 * (lo + hi)) if rng is None else rng.uniform(lo, hi, b)
-        return v.astype(np.float32)[:, None, None]
-
-    out = cam.copy()
-    i = INDEX
-    up = cam[..., i["Thorax"], :] - cam[..., i["Pelvis"], :]
-    up /= np.maximum(np.linalg.norm(up, axis=-1, keepdims=True), 1e-6)
-    side = cam[..., i["LHip"], :] - cam[..., i["RHip"], :]
-    side /= np.maximum(np.linalg.norm(side, axis=-1, keepdims=True), 1e-6)
-    h_up, h_out = draw(0.0, 0.06), draw(-0.01, 0.03)
-    out[..., i["LHip"], :] += h_up * up + h_out * side
-    out[..., i["RHip"], :] += h_up * up - h_out * side
-    # torso_forward expects +Y up; camera y points down, so flip the sign of its result.
-    fwd = -torso_forward(cam)
-    neck, head = cam[..., i["Neck"], :], cam[..., i["Head"], :]
-    out[..., i["Head"], :] = neck + draw(0.2, 0.8) * (head - neck)
-    out[..., i["Neck"], :] = neck + draw(0.3, 0.6) * (head - neck) + draw(0.08, 0.12) * fwd
-    return out
+    offset: np.ndarray  # [17, 3] metres in the joint's body frame
+    spread: np.ndarray  # [17, 3] metres, per-sequence standard deviation
+    sigma: np.ndarray  # [17] jitter per axis, fraction of the body's 2D height
+    outlier: np.ndarray  # [17] probability per point
+    swap_rate: float  # probability per frame of one left/right pair swapped
+    miss_rate: float  # probability per key-frame of no detection
 
 
-def detector_noise(
-    px: np.ndarray,
-    rng: np.random.Generator,
-    sigma_rel: tuple[float, float] = (0.002, 0.02),
-    outlier_p: float = 0.02,
-    swap_p: float = 0.01,
-) -> np.ndarray:
+@functools.lru_cache(maxsize=4)
+def landmark_model(detector: str = "full", path: Path = MODEL_FILE) -> LandmarkModel:
+    """The measured model of MediaPipe `detector` ('full' or 'lite')."""
+    data = json.loads(Path(path).read_text())["models"][detector]
+    offset, spread = np.zeros((17, 3)), np.zeros((17, 3))
+    sigma, outlier = np.full(17, 0.01), np.zeros(17)
+    for name in MEASURED:
+        j, k = data["joints"][name], INDEX[name]
+        offset[k] = j["offset_m"]
+        spread[k] = np.minimum(j["offset_std_clips_m"] or [0.0, 0.0, 0.0], MAX_SPREAD_M)
+        sigma[k] = j["noise_rel_sigma"] or 0.01
+        outlier[k] = j["outlier_rate"]
+    return LandmarkModel(offset, spread, sigma, outlier, float(data["swap_rate"]), float(data["miss_rate"]))
+
+
+def detector_points_3d(cam: np.ndarray, rng: np.random.Generator | None, detector: str = "full") -> np.ndarray:
+    """Camera-space joints [B, N, 17, 3] -> where MediaPipe's points sit; rng None = the mean offsets."""
+    lm = landmark_model(detector)
+    off = np.broadcast_to(lm.offset, cam.shape[:1] + (17, 3)).copy()
+    if rng is not None:
+        off += rng.standard_normal(off.shape) * lm.spread
+    axes = frames(cam.astype(np.float64))  # [B, N, 17, 3 axes, 3 coords]
+    moved = np.einsum("bja,bnjac->bnjc", off, axes)
+    return (cam + moved).astype(np.float32)
+
+
+def detector_noise(px: np.ndarray, rng: np.random.Generator, detector: str = "full") -> np.ndarray:
     """Pixel points [B, N, 17, 2] -> noisy copy (see module docstring)."""
+    lm = landmark_model(detector)
     b, n = px.shape[:2]
     flat = px.reshape(b, -1, 2)
     body = np.maximum(np.ptp(flat[..., 1], axis=1), np.ptp(flat[..., 0], axis=1) * 0.5)
     body = np.maximum(body, 20.0)[:, None, None, None]
-    sig = np.exp(rng.uniform(np.log(sigma_rel[0]), np.log(sigma_rel[1]), b))[:, None, None, None]
-    out = px + rng.standard_normal(px.shape).astype(np.float32) * (sig * body * _EXTREMITY[None, None, :, None])
-    p_out = rng.uniform(0, outlier_p, b)[:, None, None]
-    hit = rng.random(px.shape[:3]) < p_out
+    scale = rng.uniform(0.5, 1.5, b)[:, None, None, None]
+    sig = scale * lm.sigma[None, None, :, None]
+    out = px + rng.standard_normal(px.shape).astype(np.float32) * (sig * body)
+    hit = rng.random(px.shape[:3]) < lm.outlier[None, None, :]
     out = np.where(hit[..., None], out + rng.standard_normal(px.shape).astype(np.float32) * 0.15 * body, out)
-    p_swap = rng.uniform(0, swap_p, b)[:, None]
-    swap = rng.random((b, n)) < p_swap
+    swap = rng.random((b, n)) < lm.swap_rate
     if swap.any():
         pair = _SWAPS[rng.integers(len(_SWAPS))]
         bi, ti = np.nonzero(swap)
