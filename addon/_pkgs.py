@@ -3,34 +3,34 @@
 The checkout and the extension zip have the same layout: `addon/`, `inference/` and `retarget/` side by side.
 In a checkout they are top-level packages; in the zip they are subpackages of the extension package
 (`bl_ext.<repo>.uplift_mocap`), whose `__init__.py` only forwards to `addon`. So the pure packages are always
-the add-on's siblings, and only the prefix differs: no fallback that could hide a real ImportError.
+the add-on's siblings; which import form applies is decided from our own package name, never by trying one
+and falling back (that would hide a real ImportError, e.g. a missing scipy).
 """
 from __future__ import annotations
 
-import importlib
 from types import ModuleType
 
 _ROOT = (__package__ or "addon").rpartition(".")[0]  # "" in a checkout, the extension package in the zip
 # What Blender registers: the extension package in the zip, `addon` in a checkout (tests, batch).
 ADDON_PACKAGE = _ROOT or (__package__ or "addon")
 
-
-def _sibling(name: str) -> ModuleType:
-    return importlib.import_module(f"{_ROOT}.{name}" if _ROOT else name)
-
-
-inference = _sibling("inference")
-retarget = _sibling("retarget")
-# The pure retarget modules the add-on uses (numpy/scipy).
-bonemap = _sibling("retarget.bonemap")
-motion = _sibling("retarget.motion")
+if _ROOT:  # installed extension: siblings inside the extension package
+    from .. import inference, retarget  # type: ignore[no-redef]
+    from ..retarget import bonemap, motion  # type: ignore[no-redef]
+else:  # checkout / bpy module: top-level packages
+    import inference
+    import retarget
+    from retarget import bonemap, motion
 
 
 def __getattr__(name: str) -> ModuleType:
     """`bpy_keys`, the one retarget module that writes through bpy, loads on first use (job.py and the
     batch's argument parsing stay importable without Blender)."""
     if name == "bpy_keys":
-        return _sibling("retarget.bpy_keys")
+        import importlib
+
+        return importlib.import_module(".bpy_keys", retarget.__name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["ADDON_PACKAGE", "bonemap", "bpy_keys", "inference", "motion", "retarget"]

@@ -66,8 +66,8 @@ def worker_decode(clip: str, mode: str) -> dict:
 def worker_pipeline(clip: str, stride: int, weights: str | None, pose_model: str) -> dict:
     t = time.perf_counter()
     import inference
-    from inference.lift import load_model
     from inference import capture
+    from inference.lift import load_model
     from inference.video import probe
     imports = time.perf_counter() - t
     info = probe(clip)

@@ -14,16 +14,24 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .errors import (
-    CaptureCancelled, NoPersonError, PartialCaptureError, PoseModelError, UpliftError, VideoError, WeightsError,
+    CaptureCancelled,
+    NoPersonError,
+    PartialCaptureError,
+    PoseModelError,
+    UpliftError,
+    VideoError,
+    WeightsError,
 )
 from .result import CaptureResult, CaptureStats, Timings
 from .skeleton import JOINT_NAMES, NUM_JOINTS
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .lift import uplift
-    from .pipeline import capture
-    from .pose2d.bundle import fetch_pose_model, resolve_pose_model
-    from .video import VideoInfo, probe
+    from .lift import uplift as uplift
+    from .pipeline import capture as capture
+    from .pose2d.bundle import fetch_pose_model as fetch_pose_model
+    from .pose2d.bundle import resolve_pose_model as resolve_pose_model
+    from .video import VideoInfo as VideoInfo
+    from .video import probe as probe
 
 # name -> module that defines it, imported on first use (the heavy libraries load only then)
 _LAZY = {"uplift": ".lift", "capture": ".pipeline", "probe": ".video", "VideoInfo": ".video",

@@ -10,8 +10,9 @@ import contextlib
 import os
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, TextIO
+from typing import TextIO
 
 os.environ.setdefault("GLOG_minloglevel", "2")  # before MediaPipe loads: keep its C++ log chatter off stderr
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -8,15 +8,22 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from .errors import CaptureCancelled, NoPersonError, PartialCaptureError, UpliftError, VideoError
-from .pose2d import (NUM_LANDMARKS, PeopleTracker, PoseDetector, choose_track, dedupe, mediapipe33_to_h36m17,
-                     resolve_pose_model)
+from .pose2d import (
+    NUM_LANDMARKS,
+    PeopleTracker,
+    PoseDetector,
+    choose_track,
+    dedupe,
+    mediapipe33_to_h36m17,
+    resolve_pose_model,
+)
 from .result import CaptureResult, CaptureStats, Selection, Timings
 from .skeleton import NUM_JOINTS
 from .video import KeyFrameReader, VideoInfo, probe

@@ -78,7 +78,7 @@ def uplift(points_2d: np.ndarray, image_size: tuple[int, int], fps: float, *, we
     dev = next(model.parameters()).device
     g, n_grid = _grid(key_t, n, fps, cfg.fps / cfg.s_out)
     x = torch.from_numpy(normalize_2d(canonical_torso_2d(pts[key_t]), (w, h))).to(dev)
-    nt, half = cfg.n_tok, cfg.n_tok // 2
+    half = cfg.n_tok // 2
     pad = half + hop
     idx = torch.from_numpy(_padded_keys(g, n_grid, pad)).to(dev)
     centres = np.arange(0, n_grid + hop, hop) if hop > 1 else np.arange(n_grid)

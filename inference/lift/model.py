@@ -52,7 +52,7 @@ class UpliftConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "UpliftConfig":
+    def from_dict(cls, d: dict) -> UpliftConfig:
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = set(d) - names
         if unknown:

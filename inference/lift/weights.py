@@ -36,7 +36,6 @@ def pick_device(device: str = "auto"):
 
 def load_model(weights: str | Path | None = None, device: str = "auto"):
     """Load (and cache) the model from a safetensors file whose metadata holds the config. No pickle."""
-    import torch
     from safetensors import SafetensorError, safe_open
 
     from .model import UpliftConfig, UpliftUpsample

@@ -78,7 +78,7 @@ class PoseDetector:
             min_tracking_confidence=min_tracking)
         try:
             self._landmarker = vision.PoseLandmarker.create_from_options(options)
-        except Exception as exc:  # MediaPipe raises RuntimeError/ValueError with C++ status text
+        except Exception as exc:  # noqa: BLE001 - MediaPipe raises RuntimeError/ValueError with C++ status text
             raise PoseModelError(f"MediaPipe could not load the pose model {model_path}: {exc}") from None
         self._last_ms = -1
 
@@ -101,7 +101,7 @@ class PoseDetector:
             self._landmarker.close()
             self._landmarker = None
 
-    def __enter__(self) -> "PoseDetector":
+    def __enter__(self) -> PoseDetector:
         return self
 
     def __exit__(self, *exc: Any) -> None:

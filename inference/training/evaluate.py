@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..lift import DEFAULT_HOP, DEFAULT_WEIGHTS, load_model, uplift
+from ..pose2d.landmarks import canonical_torso_2d
 from . import metrics as M
 from .cameras import fixed_cameras
 from .data import DEFAULT_MOCAP, load_clips
-from ..pose2d.landmarks import canonical_torso_2d
-from ..lift import DEFAULT_HOP, DEFAULT_WEIGHTS, load_model, uplift
 from .noise import detector_points_3d
 
 STRIDES = (1, 2, 5, 10, 20)

@@ -62,8 +62,9 @@ def run(videos: list[Path], strides=STRIDES, pose_model: str = "full", weights=N
 
 
 def table(res: dict) -> str:
-    lines = ["| clip | s_in | key-frames | bone std ours | bone std MediaPipe | accel ours (key) | accel MediaPipe (key)"
-             " | accel ours (all frames) |", "|---|---|---|---|---|---|---|---|"]
+    header = ("| clip | s_in | key-frames | bone std ours | bone std MediaPipe | accel ours (key) "
+              "| accel MediaPipe (key) | accel ours (all frames) |")
+    lines = [header, "|---|---|---|---|---|---|---|---|"]
     for clip, by_s in res.items():
         for s, m in by_s.items():
             lines.append(f"| {clip.split('_')[0]}_{clip.split('_')[1]} | {s} | {m['keyframes']} | "

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .data import torso_forward
 from ..skeleton import INDEX
+from .data import torso_forward
 
 _EXTREMITY = np.ones(17, dtype=np.float32)
 for _n in ("LWrist", "RWrist", "LAnkle", "RAnkle", "LElbow", "RElbow"):

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..lift.model import UpliftConfig, normalize_2d
+from ..pose2d.landmarks import canonical_torso_2d
+from ..skeleton import INDEX, PARENTS
 from .cameras import Cameras, random_cameras
 from .data import Clip, clip_weights
-from ..pose2d.landmarks import canonical_torso_2d
-from ..lift.model import UpliftConfig, normalize_2d
 from .noise import detector_noise, detector_points_3d
-from ..skeleton import INDEX, PARENTS
 
 # Joints whose incoming bone shares one random factor (left/right symmetric; spine pair together).
 _BONE_GROUPS = (("RHip", "LHip"), ("RKnee", "LKnee"), ("RAnkle", "LAnkle"), ("Spine", "Thorax"), ("Neck",),
@@ -66,7 +66,8 @@ def key_masks(b: int, n: int, cfg: UpliftConfig, rng: np.random.Generator, strid
     pos = np.arange(n) * cfg.s_out
     s_set = list(cfg.train_strides) if strides is None else strides
     s_set = [s for s in s_set if s % cfg.s_out == 0] or [cfg.s_out]
-    p = np.array([STRIDE_WEIGHTS.get(s, 1.0) for s in s_set]); p /= p.sum()
+    p = np.array([STRIDE_WEIGHTS.get(s, 1.0) for s in s_set])
+    p /= p.sum()
     masks = np.zeros((b, n), dtype=bool)
     for k in range(b):
         if strides is None and cfg.s_out == 1 and rng.random() < real_p:

@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .data import DEFAULT_MOCAP, load_clips
-from ..lift.weights import save_weights
 from ..lift.model import PRESETS, UpliftConfig, UpliftUpsample, count_parameters, get_config
+from ..lift.weights import save_weights
+from .data import DEFAULT_MOCAP, load_clips
 from .synth import training_batch
 
 

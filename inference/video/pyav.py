@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections import deque
-from pathlib import Path
 import threading
-from typing import Any, Iterator
+from collections import deque
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import av
 

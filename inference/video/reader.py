@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from ..errors import VideoError
 from .types import Corrupt, KeyFrame, Plan, Seen, Source, StreamDamaged, VideoInfo, check_file
@@ -194,5 +194,5 @@ class KeyFrameReader:
     def __del__(self) -> None:  # pragma: no cover - best effort
         try:
             self.close()
-        except Exception:
+        except Exception:  # noqa: BLE001 - interpreter shutdown: nothing left to report to
             pass

@@ -7,9 +7,10 @@ frames). So backends never touch the reader, and nothing here imports a backend.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, NamedTuple, Protocol, Union
+from typing import NamedTuple, Protocol, Union
 
 import numpy as np
 
