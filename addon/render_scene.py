@@ -6,16 +6,19 @@ imports nothing from the training side): it only turns numbers into pixels.
 Blender's world is Z up; the plan's cameras are +Y up world -> OpenCV camera (x right, y down, z forward),
 so the camera pose is converted here (`blender_camera_matrix`), and the test checks it against MediaPipe.
 """
+
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 import bpy
+import numpy as np
 
 # +Y-up world (mocap, cameras.py) -> Blender's Z-up world
 YUP_TO_ZUP = np.array([[1.0, 0, 0], [0, 0, -1.0], [0, 1.0, 0]])
@@ -35,12 +38,36 @@ def blender_camera_matrix(R: np.ndarray, C: np.ndarray) -> np.ndarray:
     return m
 
 
+@contextlib.contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """Silence the C-level stdout (fd 1) for the duration: Blender's render chatter bypasses sys.stdout."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
 class HumanScene:
     """One clip's scene. `set_pose(vertices)` then `render()` per key-frame."""
 
-    def __init__(self, vertices: np.ndarray, faces: np.ndarray, face_mat: np.ndarray,
-                 materials: list[tuple[str, tuple[float, float, float]]], look: Any,
-                 size: tuple[int, int], samples: int = 8, denoise: bool = True, threads: int = 0) -> None:
+    def __init__(
+        self,
+        vertices: np.ndarray,
+        faces: np.ndarray,
+        face_mat: np.ndarray,
+        materials: list[tuple[str, tuple[float, float, float]]],
+        look: Any,
+        size: tuple[int, int],
+        samples: int = 8,
+        denoise: bool = True,
+        threads: int = 0,
+    ) -> None:
         bpy.ops.wm.read_factory_settings(use_empty=True)
         self.scene = bpy.context.scene
         self._tmp = Path(tempfile.mkdtemp(prefix="render_humans_"))
@@ -85,8 +112,13 @@ class HumanScene:
         bsdf.inputs["Roughness"].default_value = roughness
         return mat
 
-    def _body(self, vertices: np.ndarray, faces: np.ndarray, face_mat: np.ndarray,
-              materials: list[tuple[str, tuple[float, float, float]]]) -> Any:
+    def _body(
+        self,
+        vertices: np.ndarray,
+        faces: np.ndarray,
+        face_mat: np.ndarray,
+        materials: list[tuple[str, tuple[float, float, float]]],
+    ) -> Any:
         """The body mesh; face_mat indexes `materials` (name, sRGB) per face."""
         mesh = bpy.data.meshes.new("body")
         mesh.from_pydata(vertices.astype(np.float64).tolist(), [], faces.astype(np.int64).tolist())
@@ -171,7 +203,8 @@ class HumanScene:
 
         path = self._tmp / "frame.png"
         self.scene.render.filepath = str(path)
-        bpy.ops.render.render(write_still=True)
+        with _quiet_stdout():  # Blender prints a "Saved: ..." line per frame
+            bpy.ops.render.render(write_still=True)
         img = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if img is None:
             raise RuntimeError(f"Blender wrote no image at {path}")

@@ -17,6 +17,7 @@ The 17 joints from Anny's rig (bone heads of the "anny" rig, posed by forward ki
     Pelvis, Thorax, Spine: hip midpoint, shoulder midpoint, their midpoint (the mocap's canonical targets).
 Twist bones (upperleg02, lowerleg02, upperarm02, lowerarm02) turn with their limb segment.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,10 +29,18 @@ from ..skeleton import INDEX, NUM_JOINTS
 
 J = INDEX
 JOINT_BONES: dict[str, str] = {
-    "RHip": "upperleg01.R", "RKnee": "lowerleg01.R", "RAnkle": "foot.R",
-    "LHip": "upperleg01.L", "LKnee": "lowerleg01.L", "LAnkle": "foot.L",
-    "LShoulder": "upperarm01.L", "LElbow": "lowerarm01.L", "LWrist": "wrist.L",
-    "RShoulder": "upperarm01.R", "RElbow": "lowerarm01.R", "RWrist": "wrist.R",
+    "RHip": "upperleg01.R",
+    "RKnee": "lowerleg01.R",
+    "RAnkle": "foot.R",
+    "LHip": "upperleg01.L",
+    "LKnee": "lowerleg01.L",
+    "LAnkle": "foot.L",
+    "LShoulder": "upperarm01.L",
+    "LElbow": "lowerarm01.L",
+    "LWrist": "wrist.L",
+    "RShoulder": "upperarm01.R",
+    "RElbow": "lowerarm01.R",
+    "RWrist": "wrist.R",
     "Neck": "head",
 }
 HEAD_FRACTION = 2.0 / 3.0  # Head = Neck + HEAD_FRACTION * (crown - Neck)
@@ -53,6 +62,7 @@ def anny_model():
     global _MODEL
     if _MODEL is None:
         import os
+
         os.environ.setdefault("WARP_LOG_LEVEL", "error")
         import anny  # noqa: PLC0415 - heavy import kept off module import
 
@@ -121,8 +131,14 @@ class AnnyBody:
     @property
     def leg_length(self) -> float:
         r = self.rest_joints
-        return float(np.mean([np.linalg.norm(r[J[k]] - r[J[h]]) + np.linalg.norm(r[J[a]] - r[J[k]])
-                              for h, k, a in (("LHip", "LKnee", "LAnkle"), ("RHip", "RKnee", "RAnkle"))]))
+        return float(
+            np.mean(
+                [
+                    np.linalg.norm(r[J[k]] - r[J[h]]) + np.linalg.norm(r[J[a]] - r[J[k]])
+                    for h, k, a in (("LHip", "LKnee", "LAnkle"), ("RHip", "RKnee", "RAnkle"))
+                ]
+            )
+        )
 
     def pose(self, target: np.ndarray, root: np.ndarray | None = None) -> Posed:
         """Pose to target joints [T, 17, 3] (Z up; only directions are used). root: [T, 3] world position of
@@ -148,3 +164,32 @@ class AnnyBody:
         crown = verts[:, CROWN_VERTEX]
         return Posed(verts, self.faces, self.joints_from(heads, crown), crown, heads)
 
+
+def mocap_leg_length(joints: np.ndarray) -> float:
+    """Median hip-knee-ankle length over a clip [T, 17, 3] (both legs)."""
+    legs = [
+        np.linalg.norm(joints[:, J[k]] - joints[:, J[h]], axis=-1)
+        + np.linalg.norm(joints[:, J[a]] - joints[:, J[k]], axis=-1)
+        for h, k, a in (("LHip", "LKnee", "LAnkle"), ("RHip", "RKnee", "RAnkle"))
+    ]
+    return float(np.median(np.concatenate(legs)))
+
+
+def pose_clip(body: AnnyBody, mocap_zup: np.ndarray, chunk: int = 48, ground_q: float = 10.0) -> Posed:
+    """Pose a whole window of mocap frames [T, 17, 3] (Z up) on `body`: the root path is scaled by the leg
+    length ratio (feet slide as little as the mocap's), then the body is set on the floor Z = 0 by the
+    `ground_q` percentile of its per-frame lowest vertex (jumps stay jumps; a glitch frame cannot lift it)."""
+    scale = body.leg_length / max(mocap_leg_length(mocap_zup), 1e-3)
+    root = mocap_zup[:, J["Pelvis"]] * scale
+    parts = [body.pose(mocap_zup[i : i + chunk], root[i : i + chunk]) for i in range(0, len(mocap_zup), chunk)]
+    posed = Posed(
+        np.concatenate([p.vertices for p in parts]),
+        body.faces,
+        np.concatenate([p.joints for p in parts]),
+        np.concatenate([p.head_top for p in parts]),
+        np.concatenate([p.bone_heads for p in parts]),
+    )
+    dz = -float(np.percentile(posed.vertices[..., 2].min(axis=1), ground_q))
+    for arr in (posed.vertices, posed.joints, posed.head_top, posed.bone_heads):
+        arr[..., 2] += dz
+    return posed

@@ -12,6 +12,7 @@ heading turn with the shin), bent at most `ANKLE_LIMIT` from the shin: left rigi
 would dig into the floor whenever a shin tilts.
 Rotations G are world rotations from the rest pose: a rest vector v is posed as G v.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -72,8 +73,9 @@ def toward(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> np.ndarray:
     return Rotation.from_rotvec(rel * np.asarray(w)[:, None]).as_matrix() @ a
 
 
-def hinged(parent: np.ndarray, upper0: np.ndarray, lower0: np.ndarray, hinge0: np.ndarray,
-           upper: np.ndarray, lower: np.ndarray) -> np.ndarray:
+def hinged(
+    parent: np.ndarray, upper0: np.ndarray, lower0: np.ndarray, hinge0: np.ndarray, upper: np.ndarray, lower: np.ndarray
+) -> np.ndarray:
     """Upper-limb rotation: exact direction, roll from the hinge normal while bent (module docstring)."""
     fallback = swing_from(parent, upper0, upper)
     normal = np.cross(unit(upper), unit(lower))
@@ -84,18 +86,19 @@ def hinged(parent: np.ndarray, upper0: np.ndarray, lower0: np.ndarray, hinge0: n
     return toward(fallback, bent, np.where(same_side, w, 0.0))
 
 
-def level_foot(body: "AnnyBody", side: str, shin: np.ndarray) -> np.ndarray:
+def level_foot(body: AnnyBody, side: str, shin: np.ndarray) -> np.ndarray:
     """Foot rotation: the shin's heading turn about world Z, bent at most ANKLE_LIMIT from the shin."""
     fwd0 = body.rest_heads[body.bone(f"toe3-1.{side}")] - body.rest_heads[body.bone(f"foot.{side}")]
     fwd0 = unit(fwd0 * [1.0, 1.0, 0.0])
     fwd = np.einsum("tij,j->ti", shin, fwd0) * [1.0, 1.0, 0.0]
-    flat = swing(np.broadcast_to(fwd0, fwd.shape), np.where(np.linalg.norm(fwd, axis=-1, keepdims=True) > 1e-3,
-                                                           fwd, fwd0))
+    flat = swing(
+        np.broadcast_to(fwd0, fwd.shape), np.where(np.linalg.norm(fwd, axis=-1, keepdims=True) > 1e-3, fwd, fwd0)
+    )
     angle = np.linalg.norm(Rotation.from_matrix(flat @ np.swapaxes(shin, -1, -2)).as_rotvec(), axis=-1)
     return toward(shin, flat, np.minimum(1.0, ANKLE_LIMIT / np.maximum(angle, _EPS)))
 
 
-def segment_rotations(body: "AnnyBody", target: np.ndarray) -> dict[str, np.ndarray]:
+def segment_rotations(body: AnnyBody, target: np.ndarray) -> dict[str, np.ndarray]:
     """Bone name -> [T, 3, 3] world rotation for the driven bones; the others follow their parent."""
     r, t = body.rest_joints, target
     up0, up = r[J["Thorax"]] - r[J["Pelvis"]], t[:, J["Thorax"]] - t[:, J["Pelvis"]]
@@ -108,8 +111,9 @@ def segment_rotations(body: "AnnyBody", target: np.ndarray) -> dict[str, np.ndar
     lateral0 = unit(r[J["LHip"]] - r[J["RHip"]])
     for s, side in (("L", "L"), ("R", "R")):
         hip, knee, ankle = J[f"{s}Hip"], J[f"{s}Knee"], J[f"{s}Ankle"]
-        thigh = hinged(pelvis, r[knee] - r[hip], r[ankle] - r[knee], lateral0,
-                       t[:, knee] - t[:, hip], t[:, ankle] - t[:, knee])
+        thigh = hinged(
+            pelvis, r[knee] - r[hip], r[ankle] - r[knee], lateral0, t[:, knee] - t[:, hip], t[:, ankle] - t[:, knee]
+        )
         shin = swing_from(thigh, r[ankle] - r[knee], t[:, ankle] - t[:, knee])
         g[f"upperleg01.{side}"] = g[f"upperleg02.{side}"] = thigh
         g[f"lowerleg01.{side}"] = g[f"lowerleg02.{side}"] = shin

@@ -9,6 +9,7 @@ Looks: skin tones light to dark, shirt / trousers / shoe colours with sleeve and
 background (solid, vertical gradient or noise) whose brightness differs from the skin's (a pale body on a
 pale background was the one kind of miss seen), a sun plus sky light.
 """
+
 from __future__ import annotations
 
 import zlib
@@ -23,8 +24,18 @@ PITCH_DEG = (-35.0, 15.0)
 ROLL_DEG = 10.0
 STRIDES = (3, 4, 5, 6, 8, 10)  # key-frame spacing in frames at 30 fps: 0.1 .. 0.33 s
 # sRGB skin tones, light to dark (a plain spread, not any published scale)
-SKIN_TONES = ((244, 226, 212), (236, 206, 180), (224, 186, 152), (205, 160, 120), (176, 128, 92),
-              (141, 97, 66), (112, 74, 52), (86, 57, 42), (62, 43, 34), (45, 33, 28))
+SKIN_TONES = (
+    (244, 226, 212),
+    (236, 206, 180),
+    (224, 186, 152),
+    (205, 160, 120),
+    (176, 128, 92),
+    (141, 97, 66),
+    (112, 74, 52),
+    (86, 57, 42),
+    (62, 43, 34),
+    (45, 33, 28),
+)
 BACKGROUNDS = ("solid", "gradient", "noise")
 
 
@@ -43,7 +54,7 @@ class Look:
     bg_colors: tuple[tuple[float, float, float], tuple[float, float, float]]
     noise_scale: float
     sun_elevation_deg: float
-    sun_azimuth_deg: float
+    sun_azimuth_deg: float  # relative to the camera's side of the body (0: light from behind the camera)
     sun_strength: float
     sky_strength: float
 
@@ -94,9 +105,14 @@ def sample_phenotype(rng: np.random.Generator) -> dict[str, float]:
     """Anny phenotype in [0, 1]: mostly adults (age 0.45-1), some children (0.25-0.45), any sex, weight,
     muscle; height and proportions kept away from the extremes (they give caricatures)."""
     age = rng.uniform(0.25, 0.45) if rng.uniform() < 0.15 else rng.uniform(0.45, 1.0)
-    return {"gender": float(rng.uniform()), "age": float(age), "muscle": float(rng.uniform(0.1, 0.9)),
-            "weight": float(rng.uniform(0.1, 0.9)), "height": float(rng.uniform(0.2, 0.8)),
-            "proportions": float(rng.uniform(0.3, 0.7))}
+    return {
+        "gender": float(rng.uniform()),
+        "age": float(age),
+        "muscle": float(rng.uniform(0.1, 0.9)),
+        "weight": float(rng.uniform(0.1, 0.9)),
+        "height": float(rng.uniform(0.2, 0.8)),
+        "proportions": float(rng.uniform(0.3, 0.7)),
+    }
 
 
 def sample_look(rng: np.random.Generator, min_contrast: float = 0.2) -> Look:
@@ -109,13 +125,21 @@ def sample_look(rng: np.random.Generator, min_contrast: float = 0.2) -> Look:
         if abs(0.5 * (luminance(bg[0]) + luminance(bg[1])) - luminance(skin)) >= min_contrast:
             break
     return Look(
-        skin=skin, shirt=_hsv(rng, (0.0, 0.9), (0.08, 0.95)), trousers=_hsv(rng, (0.0, 0.7), (0.05, 0.8)),
+        skin=skin,
+        shirt=_hsv(rng, (0.0, 0.9), (0.08, 0.95)),
+        trousers=_hsv(rng, (0.0, 0.7), (0.05, 0.8)),
         shoes=_hsv(rng, (0.0, 0.5), (0.03, 0.6)),
-        sleeves=("none", "short", "long")[rng.integers(3)], legs=("shorts", "long")[int(rng.uniform() < 0.75)],
-        floor=_hsv(rng, (0.0, 0.5), (0.1, 0.8)), background=kind, bg_colors=bg,
-        noise_scale=float(rng.uniform(2.0, 12.0)), sun_elevation_deg=float(rng.uniform(20, 80)),
-        sun_azimuth_deg=float(rng.uniform(0, 360)), sun_strength=float(rng.uniform(1.5, 5.0)),
-        sky_strength=float(rng.uniform(0.3, 1.2)))
+        sleeves=("none", "short", "long")[rng.integers(3)],
+        legs=("shorts", "long")[int(rng.uniform() < 0.75)],
+        floor=_hsv(rng, (0.0, 0.5), (0.1, 0.8)),
+        background=kind,
+        bg_colors=bg,
+        noise_scale=float(rng.uniform(2.0, 12.0)),
+        sun_elevation_deg=float(rng.uniform(20, 80)),
+        sun_azimuth_deg=float(rng.uniform(-110, 110)),
+        sun_strength=float(rng.uniform(2.0, 5.0)),
+        sky_strength=float(rng.uniform(0.5, 1.3)),
+    )
 
 
 def plan_clip(name: str, n_frames: int, seed: int = 0, max_keys: int = 24, min_keys: int = 2) -> ClipPlan:
@@ -173,8 +197,9 @@ def region(bone: str, look: Look) -> str:
     """Which material covers the skin weighted most to `bone` (simple clothing by body part)."""
     if bone.startswith(("foot.", "toe")):
         return "shoes"
-    if bone.startswith(("root", "pelvis.", "upperleg", "spine05")) or (look.legs == "long" and
-                                                                        bone.startswith("lowerleg")):
+    if bone.startswith(("root", "pelvis.", "upperleg", "spine05")) or (
+        look.legs == "long" and bone.startswith("lowerleg")
+    ):
         return "trousers"
     if bone.startswith(("spine", "clavicle", "shoulder01")):
         return "shirt"
