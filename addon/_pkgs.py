@@ -6,9 +6,8 @@ In a checkout they are top-level packages; in the zip they are subpackages of th
 the add-on's siblings; which import form applies is decided from our own package name, never by trying one
 and falling back (that would hide a real ImportError, e.g. a missing scipy).
 """
-from __future__ import annotations
 
-from types import ModuleType
+from __future__ import annotations
 
 _ROOT = (__package__ or "addon").rpartition(".")[0]  # "" in a checkout, the extension package in the zip
 # What Blender registers: the extension package in the zip, `addon` in a checkout (tests, batch).
@@ -16,21 +15,11 @@ ADDON_PACKAGE = _ROOT or (__package__ or "addon")
 
 if _ROOT:  # installed extension: siblings inside the extension package
     from .. import inference, retarget  # type: ignore[no-redef]
-    from ..retarget import bonemap, motion  # type: ignore[no-redef]
+    from ..retarget import bonemap, bpy_keys, motion  # type: ignore[no-redef]
 else:  # checkout / bpy module: top-level packages
     import inference
     import retarget
-    from retarget import bonemap, motion
-
-
-def __getattr__(name: str) -> ModuleType:
-    """`bpy_keys`, the one retarget module that writes through bpy, loads on first use (job.py and the
-    batch's argument parsing stay importable without Blender)."""
-    if name == "bpy_keys":
-        import importlib
-
-        return importlib.import_module(".bpy_keys", retarget.__name__)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from retarget import bonemap, bpy_keys, motion
 
 
 __all__ = ["ADDON_PACKAGE", "bonemap", "bpy_keys", "inference", "motion", "retarget"]

@@ -3,9 +3,11 @@
 Interactive (INVOKE): the capture runs in a worker thread (job.py); `modal` only polls it on a timer,
 shows progress in the status bar and the cursor, and cancels on Esc. Nothing touches the scene until the
 capture has succeeded; then apply.py writes the armature/action in one go and the operator finishes, so
-Blender records exactly one undo step. Cancel or failure returns CANCELLED: no undo step, scene unchanged.
+Blender records exactly one undo step (and offers no redo panel, which would re-run the capture).
+Cancel or failure returns CANCELLED: no undo step, scene unchanged.
 Scripts, batch and tests use EXEC (`bpy.ops.uplift.capture_video(filepath=...)`), which runs synchronously.
 """
+
 import time
 from pathlib import Path
 from typing import Any
@@ -25,11 +27,9 @@ def _video_info(path: str) -> Any | None:
         return None
     if key not in _INFO_CACHE:
         try:
-            from importlib import import_module
-
             from ._pkgs import inference
-            video = import_module(".video", inference.__name__)
-            _INFO_CACHE[key] = video.probe(p)
+
+            _INFO_CACHE[key] = inference.probe(p)
         except Exception:  # noqa: BLE001 - unreadable clip or missing deps: no estimate, capture reports why
             _INFO_CACHE[key] = None
     return _INFO_CACHE[key]
@@ -56,7 +56,10 @@ class UPLIFT_OT_capture_video(bpy.types.Operator):
 
     bl_idname = "uplift.capture_video"
     bl_label = "Capture Motion from Video"
-    bl_options = {"REGISTER", "UNDO"}
+    # UNDO alone: Blender still pushes one undo step when the operator finishes (wm_operator_finished checks
+    # only OPTYPE_UNDO), but without REGISTER there is no redo panel / Adjust Last Operation (which needs
+    # both flags, WM_operator_last_redo): changing a value there would undo and re-run a minutes-long capture.
+    bl_options = {"UNDO"}
 
     filepath: StringProperty(name="Video", subtype="FILE_PATH")  # type: ignore[valid-type]
     filter_glob: StringProperty(default=props.VIDEO_GLOB, options={"HIDDEN"})  # type: ignore[valid-type]
@@ -67,9 +70,21 @@ class UPLIFT_OT_capture_video(bpy.types.Operator):
     _timer = None
 
     # ---------------------------------------------------------------------------------------------------
-    def _options(self, context: Any) -> job.CaptureOptions:
-        return props.to_options(self, bpy.path.abspath(self.filepath), device=prefs.device(context),
-                                pose_model=prefs.pose_model_arg(self.pose_model, context))
+    def _options(self, context: Any) -> job.CaptureOptions | None:
+        """The capture's options, or None (reported) when the request cannot work: checked before any work."""
+        from ._pkgs import inference
+
+        if msg := self._check(context):
+            self.report({"ERROR"}, msg)
+            return None
+        try:
+            pose_model = prefs.pose_model_arg(self.pose_model, context)
+        except inference.UpliftError as exc:  # no MediaPipe bundle: the message says where to put one
+            self.report({"ERROR"}, str(exc))
+            return None
+        return props.to_options(
+            self, bpy.path.abspath(self.filepath), device=prefs.device(context), pose_model=pose_model
+        )
 
     def _check(self, context: Any) -> str:
         """Refuse early with a message the user can act on, before any work is done."""
@@ -97,10 +112,9 @@ class UPLIFT_OT_capture_video(bpy.types.Operator):
             # Confirmed in the file browser: Blender keeps the operator alive when exec returns
             # RUNNING_MODAL with a modal handler added, so the capture continues with progress + Esc.
             return self._start_modal(context)
-        if msg := self._check(context):
-            self.report({"ERROR"}, msg)
+        if (options := self._options(context)) is None:
             return {"CANCELLED"}
-        capture_job = job.CaptureJob(self._options(context))
+        capture_job = job.CaptureJob(options)
         try:
             result = capture_job.run()
         except Exception:  # noqa: BLE001 - every failure is reported, the scene is untouched
@@ -116,10 +130,9 @@ class UPLIFT_OT_capture_video(bpy.types.Operator):
         return self._start_modal(context)
 
     def _start_modal(self, context: Any) -> set[str]:
-        if msg := self._check(context):
-            self.report({"ERROR"}, msg)
+        if (options := self._options(context)) is None:
             return {"CANCELLED"}
-        self._job = job.CaptureJob(self._options(context))
+        self._job = job.CaptureJob(options)
         self._job.start()
         wm = context.window_manager
         self._timer = wm.event_timer_add(0.1, window=context.window)
@@ -147,8 +160,9 @@ class UPLIFT_OT_capture_video(bpy.types.Operator):
             return {"PASS_THROUGH"}
         if self._job.error is None and context.mode not in {"OBJECT", "POSE"}:
             # The user entered Edit Mode meanwhile: keep the finished capture until the scene can take it.
-            context.workspace.status_text_set("Uplift capture ready: return to Object or Pose Mode to apply it "
-                                              "(Esc discards it)")
+            context.workspace.status_text_set(
+                "Uplift capture ready: return to Object or Pose Mode to apply it (Esc discards it)"
+            )
             return {"PASS_THROUGH"}
         self._end_modal(context)
         if self._job.error is not None or self._job.result is None:
@@ -190,13 +204,21 @@ class UPLIFT_OT_capture_video(bpy.types.Operator):
 
             if not isinstance(exc, inference.UpliftError):
                 import traceback
+
                 traceback.print_exc()
             self.report({"ERROR"}, f"Could not write the animation: {exc}")
             return {"CANCELLED"}
         frames = len(result.joints3d)
         w, h = result.image_size
-        job.learn(result.timings.as_dict(), frames, len(result.keyframes), capture_job.options.pose_model,
-                  int(w), int(h), time.perf_counter() - t0)
+        job.learn(
+            result.timings.as_dict(),
+            frames,
+            len(result.keyframes),
+            capture_job.options.pose_model,
+            int(w),
+            int(h),
+            time.perf_counter() - t0,
+        )
         for warning in capture_job.warnings + list(getattr(result, "warnings", [])) + applied.warnings:
             self.report({"WARNING"}, str(warning))
         self.report({"INFO"}, applied.summary(capture_job.finished - capture_job.started))

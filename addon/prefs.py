@@ -1,27 +1,43 @@
-"""Preferences: pose-model location, device, dependencies (status + one-click install) and the model download."""
-import os
+"""Preferences: pose-model location, device, dependencies (status + one-click install) and the model download.
+
+Both long jobs (pip install, model download) run in worker threads behind modal operators: progress in the
+status bar, Esc cancels, and Blender's "Allow Online Access" is respected before anything goes online.
+"""
+
 from pathlib import Path
 from typing import Any
 
 import bpy
 from bpy.props import EnumProperty, StringProperty
 
-from . import deps
+from . import deps, pose_bundle
 from ._pkgs import ADDON_PACKAGE
 
 PACKAGE = ADDON_PACKAGE  # the name preferences and user folders are keyed by
 _install_job = None  # deps.InstallJob of the running/last install
+_download_job = None  # pose_bundle.DownloadJob of the running/last model download
 
 
-def site_dir(create: bool = False) -> Path:
-    """Private site-packages for the dependencies: the extension's user folder (survives upgrades)."""
+def user_dir(name: str, create: bool = False) -> Path:
+    """A folder of the extension's user directory (kept across add-on updates), or of Blender's user data
+    folder when the add-on runs from a checkout (the package is then not an extension)."""
     try:
-        return Path(bpy.utils.extension_path_user(PACKAGE, path="site-packages", create=create))
+        return Path(bpy.utils.extension_path_user(PACKAGE, path=name, create=create))
     except ValueError:  # running from a repo checkout, not as an installed extension
-        path = Path(bpy.utils.user_resource("DATAFILES", path="uplift_mocap")) / "site-packages"
+        path = Path(bpy.utils.user_resource("DATAFILES", path="uplift_mocap")) / name
         if create:
             path.mkdir(parents=True, exist_ok=True)
         return path
+
+
+def site_dir(create: bool = False) -> Path:
+    """Private site-packages for the dependencies."""
+    return user_dir("site-packages", create)
+
+
+def models_dir(create: bool = False) -> Path:
+    """Where the add-on keeps MediaPipe's pose bundles (Blender's place for an extension's files, not ~/.cache)."""
+    return user_dir("models", create)
 
 
 def get(context: Any = None) -> Any | None:
@@ -32,22 +48,22 @@ def get(context: Any = None) -> Any | None:
 
 
 def pose_model_location(context: Any = None) -> str:
-    """The user's choice of MediaPipe bundle (file or folder), else $UPLIFT_POSE_MODEL, else "" (default cache)."""
+    """The user's choice of MediaPipe bundle (file or folder), or "" (then the resolver's own search)."""
     prefs = get(context)
-    if prefs is not None and prefs.pose_model_path:
-        return bpy.path.abspath(prefs.pose_model_path)
-    return os.environ.get("UPLIFT_POSE_MODEL", "")
+    return bpy.path.abspath(prefs.pose_model_path) if prefs is not None and prefs.pose_model_path else ""
 
 
-def pose_model_arg(variant: str, context: Any = None) -> str:
-    """What `inference.capture(pose_model=...)` gets: a chosen .task file, the variant's file in a chosen
-    folder, or the bare variant name (then $UPLIFT_POSE_MODEL and the user cache are searched)."""
+def pose_model_arg(spec: str, context: Any = None) -> str:
+    """What `inference.capture(pose_model=...)` gets for a variant name or a path: a chosen .task file, the
+    variant's file in a chosen folder, else the bundle inference's resolver finds ($UPLIFT_POSE_MODEL, then
+    `models_dir()`). Raises inference.PoseModelError, saying where to put the file, when there is none."""
     location = pose_model_location(context)
-    if location and Path(location).is_file():
-        return location
-    if location and Path(location).is_dir():
-        return str(Path(location) / f"pose_landmarker_{variant}.task")
-    return variant
+    if spec in pose_bundle.variants():
+        if location and Path(location).is_file():
+            return location
+        if location and Path(location).is_dir():
+            return str(Path(location) / f"pose_landmarker_{spec}.task")
+    return str(pose_bundle.resolve(spec, models_dir()))
 
 
 def device(context: Any = None) -> str:
@@ -60,17 +76,21 @@ class UPLIFT_AddonPreferences(bpy.types.AddonPreferences):
 
     pose_model_path: StringProperty(  # type: ignore[valid-type]
         name="Pose Model",
-        description=("MediaPipe PoseLandmarker bundle (.task), or a folder holding pose_landmarker_lite.task / "
-                     "pose_landmarker_full.task. Empty: the add-on's cache folder"),
+        description=(
+            "MediaPipe PoseLandmarker bundle (.task), or a folder holding pose_landmarker_lite.task / "
+            "pose_landmarker_full.task. Empty: the add-on's models folder"
+        ),
         subtype="FILE_PATH",
     )
     device: EnumProperty(  # type: ignore[valid-type]
         name="Device",
         description="Where the 3D uplift model runs",
-        items=[("AUTO", "Auto", "GPU (CUDA / Apple MPS) when available, else CPU"),
-               ("CPU", "CPU", "Always the CPU"),
-               ("CUDA", "CUDA", "NVIDIA GPU"),
-               ("MPS", "Apple GPU", "Apple Silicon GPU (Metal)")],
+        items=[
+            ("AUTO", "Auto", "GPU (CUDA / Apple MPS) when available, else CPU"),
+            ("CPU", "CPU", "Always the CPU"),
+            ("CUDA", "CUDA", "NVIDIA GPU"),
+            ("MPS", "Apple GPU", "Apple Silicon GPU (Metal)"),
+        ],
         default="AUTO",
     )
     wheel_dir: StringProperty(  # type: ignore[valid-type]
@@ -84,7 +104,14 @@ class UPLIFT_AddonPreferences(bpy.types.AddonPreferences):
         col = layout.column()
         col.prop(self, "pose_model_path")
         row = col.row()
+        job = _download_job
+        row.enabled = bpy.app.online_access and (job is None or job.done)
         row.operator("uplift.download_pose_model", icon="IMPORT")
+        if job is not None and not job.done:
+            col.label(text=job.status_text(), icon="TIME")
+        elif job is not None and job.error:
+            col.label(text=job.error, icon="ERROR")
+        col.label(text=f"Downloaded models: {models_dir()}")
         col.prop(self, "device")
 
         box = layout.box()
@@ -108,8 +135,10 @@ class UPLIFT_AddonPreferences(bpy.types.AddonPreferences):
         sub.enabled = bpy.app.online_access
         sub.operator("uplift.install_dependencies", icon="IMPORT").from_folder = False
         if not bpy.app.online_access:
-            box.label(text="Online access is off: allow it in System > Network, or install from a folder of wheels",
-                      icon="INFO")
+            box.label(
+                text="Online access is off: allow it in System > Network, or install from a folder of wheels",
+                icon="INFO",
+            )
         col = box.column()
         col.prop(self, "wheel_dir")
         col.operator("uplift.install_dependencies", text="Install from Folder", icon="FILE_FOLDER").from_folder = True
@@ -133,8 +162,11 @@ class UPLIFT_OT_install_dependencies(bpy.types.Operator):
             if not folder:
                 raise FileNotFoundError("Choose the folder of wheels first (Wheels Folder).")
             wheel_dir = Path(folder)
-        return deps.InstallJob(target=site_dir(), wheel_dir=wheel_dir,  # created by the job when it runs
-                               online=bool(bpy.app.online_access))
+        return deps.InstallJob(
+            target=site_dir(),
+            wheel_dir=wheel_dir,  # created by the job when it runs
+            online=bool(bpy.app.online_access),
+        )
 
     def execute(self, context: Any) -> set[str]:
         """Blocking install (scripts); the UI goes through invoke/modal."""
@@ -169,45 +201,112 @@ class UPLIFT_OT_install_dependencies(bpy.types.Operator):
         if event.type != "TIMER" or job is None:
             return {"PASS_THROUGH"}
         context.workspace.status_text_set(f"Installing dependencies: {job.step}  (Esc to cancel)")
-        for area in context.screen.areas if context.screen else ():
-            area.tag_redraw()
+        _redraw(context)
         if not job.done:
             return {"PASS_THROUGH"}
-        context.window_manager.event_timer_remove(self._timer)
-        context.workspace.status_text_set(None)
+        _end_modal(context, self._timer)
+        self._timer = None
         if job.error:
             self.report({"ERROR"}, job.error)
             return {"CANCELLED"}
         self.report({"INFO"}, f"Dependencies installed into {job.target}")
         return {"FINISHED"}
 
+    def cancel(self, context: Any) -> None:
+        """Blender ends the operator (file closed, quitting): stop pip rather than leave it running unseen."""
+        if _install_job is not None:
+            _install_job.cancel()
+        _end_modal(context, self._timer)
+        self._timer = None
+
+
+def _redraw(context: Any) -> None:
+    for area in context.screen.areas if context.screen else ():
+        area.tag_redraw()
+
+
+def _end_modal(context: Any, timer: Any) -> None:
+    """Remove a modal operator's timer and its status text."""
+    if timer is not None:
+        context.window_manager.event_timer_remove(timer)
+    if context.workspace is not None:
+        context.workspace.status_text_set(None)
+    _redraw(context)
+
 
 class UPLIFT_OT_download_pose_model(bpy.types.Operator):
-    """Download Google's official MediaPipe PoseLandmarker bundle (checked by SHA-256) into the cache"""
+    """Download Google's official MediaPipe PoseLandmarker bundle (checked by SHA-256) into the add-on's folder"""
 
     bl_idname = "uplift.download_pose_model"
     bl_label = "Download Official Model"
     bl_options = {"INTERNAL"}
 
     variant: EnumProperty(  # type: ignore[valid-type]
-        items=[("full", "Full", ""), ("lite", "Lite", "")], default="full")
+        items=[("full", "Full", ""), ("lite", "Lite", "")], default="full"
+    )
+    _timer = None
+
+    def _make_job(self, context: Any) -> pose_bundle.DownloadJob:
+        location = pose_model_location(context)
+        # A chosen folder is used as given; the add-on's own folder is created only when a download may run.
+        online = bool(bpy.app.online_access)
+        dest = Path(location) if location and Path(location).is_dir() else models_dir(create=online)
+        return pose_bundle.DownloadJob(self.variant, dest, online=online)
 
     def execute(self, context: Any) -> set[str]:
-        if not bpy.app.online_access:
-            self.report({"ERROR"}, "Online access is off (Preferences > System > Network). Download the .task "
-                                   "file elsewhere and set Pose Model to it.")
-            return {"CANCELLED"}
-        from importlib import import_module
-
-        from ._pkgs import inference
-
-        pose_model = import_module(".pose_model", inference.__name__)
-        location = pose_model_location(context)
-        dest = Path(location) if location and Path(location).is_dir() else None  # chosen folder, else cache
+        """Blocking download (scripts); the UI goes through invoke/modal."""
         try:
-            path = pose_model.fetch_pose_model(self.variant, dest_dir=dest)
-        except inference.UpliftError as exc:
+            job = self._make_job(context)
+            path = job.run()
+        except PermissionError as exc:
             self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        return self._done(job, path)
+
+    def invoke(self, context: Any, event: Any) -> set[str]:
+        global _download_job
+        try:
+            _download_job = self._make_job(context)
+            _download_job.start()
+        except PermissionError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        wm = context.window_manager
+        self._timer = wm.event_timer_add(0.2, window=context.window)
+        wm.modal_handler_add(self)
+        wm.progress_begin(0, 100)
+        return {"RUNNING_MODAL"}
+
+    def modal(self, context: Any, event: Any) -> set[str]:
+        job = _download_job
+        if job is None:
+            return {"CANCELLED"}
+        if event.type == "ESC" and event.value == "PRESS":
+            job.cancel()  # the worker stops at its next chunk; the next timer tick reports it
+            return {"RUNNING_MODAL"}
+        if event.type != "TIMER":
+            return {"PASS_THROUGH"}
+        context.window_manager.progress_update(int(100 * job.fraction()))
+        context.workspace.status_text_set(job.status_text())
+        _redraw(context)
+        if not job.done:
+            return {"PASS_THROUGH"}
+        context.window_manager.progress_end()
+        _end_modal(context, self._timer)
+        self._timer = None
+        return self._done(job, job.path)
+
+    def cancel(self, context: Any) -> None:
+        """Blender ends the operator (file closed, quitting): stop the download; the partial file is removed."""
+        if _download_job is not None:
+            _download_job.cancel()
+        context.window_manager.progress_end()
+        _end_modal(context, self._timer)
+        self._timer = None
+
+    def _done(self, job: pose_bundle.DownloadJob, path: Path | None) -> set[str]:
+        if path is None:
+            self.report({"WARNING"} if "cancelled" in job.error else {"ERROR"}, job.error)
             return {"CANCELLED"}
         self.report({"INFO"}, f"Pose model ready: {path}")
         return {"FINISHED"}

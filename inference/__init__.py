@@ -3,12 +3,13 @@
 Public API:
     uplift(points_2d, image_size=(w, h), fps=fps) -> np.ndarray [T, 17, 3]
     capture(video_path, stride=10, ...) -> CaptureResult
-    probe(video_path) -> VideoInfo;  resolve_pose_model(...) / fetch_pose_model(...) -> Path
+    probe(video_path) -> VideoInfo;  resolve_pose_model(...) / fetch_pose_model(...) -> Path (POSE_MODEL_VARIANTS)
 The stages, one subpackage each: video/ (decode), pose2d/ (MediaPipe, tracking, landmarks, bundle),
 lift/ (the model and its weights); pipeline.py runs them, result.py is what they hand on; training/ is
 the training side (not shipped). Heavy imports (torch, mediapipe, cv2) happen on first use, so importing
 this package is cheap.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -28,23 +29,46 @@ from .skeleton import JOINT_NAMES, NUM_JOINTS
 if TYPE_CHECKING:  # pragma: no cover
     from .lift import uplift as uplift
     from .pipeline import capture as capture
+    from .pose2d.bundle import VARIANTS as POSE_MODEL_VARIANTS
     from .pose2d.bundle import fetch_pose_model as fetch_pose_model
     from .pose2d.bundle import resolve_pose_model as resolve_pose_model
     from .video import VideoInfo as VideoInfo
     from .video import probe as probe
 
-# name -> module that defines it, imported on first use (the heavy libraries load only then)
-_LAZY = {"uplift": ".lift", "capture": ".pipeline", "probe": ".video", "VideoInfo": ".video",
-         "resolve_pose_model": ".pose2d.bundle", "fetch_pose_model": ".pose2d.bundle"}
+# public name -> (module, attribute), imported on first use (the heavy libraries load only then)
+_LAZY = {
+    "uplift": (".lift", "uplift"),
+    "capture": (".pipeline", "capture"),
+    "probe": (".video", "probe"),
+    "VideoInfo": (".video", "VideoInfo"),
+    "resolve_pose_model": (".pose2d.bundle", "resolve_pose_model"),
+    "fetch_pose_model": (".pose2d.bundle", "fetch_pose_model"),
+    "POSE_MODEL_VARIANTS": (".pose2d.bundle", "VARIANTS"),
+}
 
-__all__ = ["JOINT_NAMES", "NUM_JOINTS", "CaptureCancelled", "CaptureResult", "CaptureStats", "NoPersonError",
-           "PartialCaptureError", "PoseModelError", "Timings", "UpliftError", "VideoError", "WeightsError",
-           *_LAZY]
+__all__ = [
+    "JOINT_NAMES",
+    "NUM_JOINTS",
+    "POSE_MODEL_VARIANTS",
+    "CaptureCancelled",
+    "CaptureResult",
+    "CaptureStats",
+    "NoPersonError",
+    "PartialCaptureError",
+    "PoseModelError",
+    "Timings",
+    "UpliftError",
+    "VideoError",
+    "WeightsError",
+    "POSE_MODEL_VARIANTS",
+    *_LAZY,
+]
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module, __name__), attr)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
