@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import os
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -74,15 +73,36 @@ def markdown(rows: list[dict], note: str) -> str:
     s = summarise(rows)
     splits = ", ".join(f"{k} {v}" for k, v in sorted(_count(rows, "split").items()))
     p10, p90 = s["render_s_p10_p90"]
+    head = [
+        f"clips ({splits})",
+        "frames",
+        "**frames/min** (whole pipeline)",
+        "Cycles s/frame (p10-p90)",
+        "MediaPipe s/frame (full + lite)",
+        "setup s/clip",
+        "full found",
+        "lite found",
+        "hip px (median, full / lite)",
+    ]
+    row = [
+        str(s["clips"]),
+        str(s["frames"]),
+        f"**{s['frames_per_min']:.1f}**",
+        f"{s['render_s_per_frame']:.2f} ({p10:.2f}-{p90:.2f})",
+        f"{s['detect_s_per_frame']:.2f}",
+        f"{s['setup_s_per_clip']:.1f}",
+        f"{s['full_found']:.3f}",
+        f"{s['lite_found']:.3f}",
+        f"{s['full_hip_px_median']:.1f} / {s['lite_hip_px_median']:.1f}",
+    ]
+    table = "\n".join("| " + " | ".join(r) + " |" for r in (head, ["---"] * len(head), row))
     return f"""## Rendered humans (`addon/render_humans.py`, summarised by `bench/render_rate.py`)
 
 Conditions: {_speed_module().conditions()}, the render nice'd (19) beside other work.
 Settings: Cycles CPU, 8 samples, no adaptive sampling, OpenImageDenoise, 3 bounces; image sizes 640×360,
 360×640, 480×480, 640×480, 480×640 (sampled per clip); up to 24 key-frames per clip. {note}
 
-| clips ({splits}) | frames | **frames/min** (whole pipeline) | Cycles s/frame (p10–p90) | MediaPipe s/frame (full + lite) | setup s/clip | full found | lite found | hip px (median, full / lite) |
-|---|---|---|---|---|---|---|---|---|
-| {s["clips"]} | {s["frames"]} | **{s["frames_per_min"]:.1f}** | {s["render_s_per_frame"]:.2f} ({p10:.2f}–{p90:.2f}) | {s["detect_s_per_frame"]:.2f} | {s["setup_s_per_clip"]:.1f} | {s["full_found"]:.3f} | {s["lite_found"]:.3f} | {s["full_hip_px_median"]:.1f} / {s["lite_hip_px_median"]:.1f} |
+{table}
 
 Per source:
 
