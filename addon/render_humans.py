@@ -220,7 +220,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[render_humans] FAILED {c.name}\n{traceback.format_exc()}", flush=True)
             continue
         done, n_new = done + 1, n_new + 1
-        line = {"clip": c.name, "source": c.source, "split": args.split, **s, "time": time.time()}
+        line = {
+            "clip": c.name,
+            "source": c.source,
+            "split": args.split,
+            **s,
+            "time": time.time(),
+            "load1": os.getloadavg()[0],
+        }
         with open(out_dir / "progress.jsonl", "a", encoding="utf-8") as fh:
             fh.write(json.dumps(line) + "\n")
         print(

@@ -50,6 +50,8 @@ def summarise(rows: list[dict]) -> dict:
         "detect_s_per_frame": float(np.sum(np.array([r["detect_s_per_frame"] for r in rows]) * keys) / keys.sum()),
         "setup_s_per_clip": float(np.mean([r["setup_s"] for r in rows])),
     }
+    loads = [r["load1"] for r in rows if "load1" in r]  # 1-min load average as each clip finished
+    out["load1_median"] = float(np.median(loads)) if loads else float("nan")
     for m in ("full", "lite"):
         found = np.array([r[f"{m}_found"] for r in rows]) * keys
         out[f"{m}_found"] = float(found.sum() / keys.sum())
@@ -83,6 +85,7 @@ def markdown(rows: list[dict], note: str) -> str:
         "full found",
         "lite found",
         "hip px (median, full / lite)",
+        "box load (median)",
     ]
     row = [
         str(s["clips"]),
@@ -94,6 +97,7 @@ def markdown(rows: list[dict], note: str) -> str:
         f"{s['full_found']:.3f}",
         f"{s['lite_found']:.3f}",
         f"{s['full_hip_px_median']:.1f} / {s['lite_hip_px_median']:.1f}",
+        f"{s['load1_median']:.1f}",
     ]
     table = "\n".join("| " + " | ".join(r) + " |" for r in (head, ["---"] * len(head), row))
     return f"""## Rendered humans (`addon/render_humans.py`, summarised by `bench/render_rate.py`)
