@@ -155,13 +155,15 @@ class CaptureJob:
                 should_cancel=self._cancel.is_set,
                 **o.extra,
             )
-        except Exception as exc:
-            partial = getattr(exc, "result", None)  # PartialCaptureError: damaged clip, frames before it kept
-            if partial is None or self._cancel.is_set():
+        except inference.PartialCaptureError as exc:  # damaged clip: the frames before the damage are kept
+            if exc.result is None or self._cancel.is_set():
                 self._store_error(exc)
                 raise
-            self.result = partial
+            self.result = exc.result
             self.warnings.append(str(exc))
+        except Exception as exc:
+            self._store_error(exc)
+            raise
         finally:
             self.finished = time.perf_counter()
         if self._cancel.is_set():  # cancelled after the last check inside capture
