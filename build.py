@@ -27,8 +27,22 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent
 PACKAGES = ("addon", "inference", "retarget")
 # never shipped: caches, training outputs, pickles (the shipped weights are safetensors), the training side
-# of inference/, and developer-only add-on modules that need a repo checkout (matplotlib preview)
-NOT_SHIPPED = ("__pycache__", "*.pyc", "*.npz", "*.pt", "*.pth", "*.ckpt", "runs", ".*", "training", "preview.py")
+# of inference/, and developer-only add-on modules that need a repo checkout (matplotlib preview, the
+# rendered-humans data tool)
+NOT_SHIPPED = (
+    "__pycache__",
+    "*.pyc",
+    "*.npz",
+    "*.pt",
+    "*.pth",
+    "*.ckpt",
+    "runs",
+    ".*",
+    "training",
+    "preview.py",
+    "render_humans.py",
+    "render_scene.py",
+)
 IGNORE = shutil.ignore_patterns(*NOT_SHIPPED)
 ROOT_INIT = '''"""Uplift Mocap (Blender extension): the add-on is addon/, inference/ and retarget/ its pure packages."""
 from .addon import register, unregister  # noqa: F401
