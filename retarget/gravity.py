@@ -28,11 +28,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import coords, posture, quat
-from .skeleton import FEET
 
 CAMERA_UP = np.array([0.0, -1.0, 0.0])  # a level camera's up (camera y points down)
 LEVEL_SIGMA_DEG = 25.0  # prior: how far from level cameras usually are
 FOCAL_SIGMA = 0.2  # prior on log(true / assumed focal length): fov 45-75 deg around 60
+MAX_TILT_DEG = 60.0  # a body cue further than this from the image's up is a misreading (e.g. a stander as lying)
 LOW_CONFIDENCE_DEG = 5.0  # above this one-sigma tilt uncertainty the user is told up is a guess
 # Systematic error of each body cue (deg): what averaging more frames cannot remove (people lean).
 BIAS_DEG = {"balance": 4.0, "upright": 3.0, "sitting": 5.0, "lying": 3.0}
@@ -100,15 +100,18 @@ def _n_eff(frames: int, fps: float) -> float:
 
 
 def _direction_cue(name: str, v: np.ndarray, fps: float, up: np.ndarray, max_deg: float = 25.0) -> Cue | None:
-    """Robust mean of unit vectors [N,3] near `up`, its scatter shrunk by the independent frames, plus the bias."""
+    """Robust mean of unit vectors [N,3] (started at their median, vectors further than max_deg dropped),
+    its scatter shrunk by the independent frames, plus the cue's bias."""
     if len(v) < 3:
         return None
-    est = up
+    est = quat.normalize(np.median(v, axis=0))
     for _ in range(4):
         near = posture.angle_deg(v, est) < max_deg
         if near.sum() < 3:
             return None
         est = quat.normalize(v[near].mean(axis=0))
+    if posture.angle_deg(est, CAMERA_UP) > MAX_TILT_DEG:  # no camera is held like that: frames misread
+        return None
     spread = np.radians(np.median(posture.angle_deg(v[near], est))) * 1.25
     sigma = np.hypot(np.radians(BIAS_DEG[name]), spread / np.sqrt(_n_eff(int(near.sum()), fps)))
     return Cue(name, est, _tangent_cov(est, sigma), int(near.sum()))
@@ -128,20 +131,17 @@ def body_cues(
     pose = posture.postures(rel, up)
     cues: list[Cue | None] = []
     # feet count as side by side within the height the current up can be wrong by (tightening per pass)
-    vec, together, line = posture.support_vectors(rel, up, fps, both_m=max(0.05, 0.25 * np.sin(np.radians(gate_deg))))
+    both_m = max(0.05, 0.25 * np.sin(np.radians(gate_deg)))
+    vec, together, line = posture.support_vectors(rel, up, fps, both_m=both_m)
+    final = gate_deg <= 15.0
     gate_deg = max(gate_deg, 20.0)
-    if still is None:
-        if len(rel) > 1:  # a planted foot stays under a stander; under a walker it slides back
-            vel = np.gradient(rel[:, list(FEET)], axis=0) * fps
-            still = np.linalg.norm(vel - (vel @ up)[..., None] * up, axis=-1) < still_mps
-        else:
-            still = np.ones((len(rel), 2), bool)
     straight = coords.upright_frames(rel)
     planted = pose["on_feet"] & np.asarray(still).any(axis=1)
     still = planted & ~straight
     balance = _direction_cue("balance", vec[still], fps, up, gate_deg)
-    if balance is not None and together[still].sum() >= 3:
-        balance = _level_line(balance, line[still & together], fps)
+    level = still & together & (np.abs(line @ up) < np.sin(np.radians(5.0)))
+    if balance is not None and final and level.sum() >= 3:  # only once up is close: a wrong line misleads
+        balance = _level_line(balance, line[level], fps)
     cues.append(balance)
     upright = pose["on_feet"] & straight
     cues.append(_direction_cue("upright", posture.upright_vectors(rel, up, planted)[upright], fps, up, gate_deg))
@@ -270,6 +270,16 @@ def _with_floor(
     return quat.normalize(up + b @ sol[:2]), b @ cov2 @ b.T, log_k + float(sol[2]), scale
 
 
+def _body_passes(
+    j: np.ndarray, fps: float, start: np.ndarray, still: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, list[float], float, list[Cue]]:
+    up = quat.normalize(np.asarray(start, dtype=np.float64))
+    for gate in GATES_DEG:
+        cues = body_cues(j, fps, up, gate, still) + [level_prior()]
+        up, cov, scale, misfit = fuse(cues, up)
+    return up, cov, scale, misfit, cues
+
+
 def estimate_up(
     rel: np.ndarray,
     fps: float,
@@ -281,12 +291,8 @@ def estimate_up(
     [T,2,3] in camera coordinates, + the 2D key-frames [T,17,2] that tell planted feet). measure_focal:
     let the floor correct the depth scale of feet_cam (False: the focal length it was solved with is known)."""
     j = np.asarray(rel, dtype=np.float64)
-    up = CAMERA_UP.copy()
-    cues: list[Cue] = []
     still = posture.feet_still_2d(points2d, fps) if points2d is not None else None
-    for gate in GATES_DEG:
-        cues = body_cues(j, fps, up, gate, still) + [level_prior()]
-        up, cov, scale, _ = fuse(cues, up)
+    up, cov, scale, _, cues = _body_passes(j, fps, CAMERA_UP, still)
     log_k = 0.0
     if feet_cam is not None:
         body_up, body_cov = up, cov

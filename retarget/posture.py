@@ -74,7 +74,7 @@ def postures(j: np.ndarray, up: np.ndarray) -> dict[str, np.ndarray]:
     torso_tilt = angle_deg(torso, up)
     thigh_tilt = angle_deg(-thighs, up)  # 0 = thighs hang straight down
     knees = knee_deg(j)
-    lying = (torso_tilt > 60.0) & (thigh_tilt > 50.0) & (thigh_tilt < 130.0)
+    lying = (torso_tilt > 50.0) & (thigh_tilt > 45.0) & (thigh_tilt < 135.0)
     com = centre_of_mass(j)
     feet = 0.5 * (j[:, J["LAnkle"]] + j[:, J["RAnkle"]])
     behind = np.linalg.norm((com - feet) - ((com - feet) @ up)[:, None] * up, axis=-1)
