@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import coords, posture, quat
+from .skeleton import FEET
 
 CAMERA_UP = np.array([0.0, -1.0, 0.0])  # a level camera's up (camera y points down)
 LEVEL_SIGMA_DEG = 25.0  # prior: how far from level cameras usually are
@@ -135,6 +136,12 @@ def body_cues(
     vec, together, line = posture.support_vectors(rel, up, fps, both_m=both_m)
     final = gate_deg <= 15.0
     gate_deg = max(gate_deg, 20.0)
+    if still is None:
+        if len(rel) > 1:  # a planted foot stays under a stander; under a walker it slides back
+            vel = np.gradient(rel[:, list(FEET)], axis=0) * fps
+            still = np.linalg.norm(vel - (vel @ up)[..., None] * up, axis=-1) < still_mps
+        else:
+            still = np.ones((len(rel), 2), bool)
     straight = coords.upright_frames(rel)
     planted = pose["on_feet"] & np.asarray(still).any(axis=1)
     still = planted & ~straight
