@@ -4,16 +4,16 @@ People film from tables, balconies and tilted tripods, so up is rarely the image
 a direction with an uncertainty (a 3x3 covariance of the unit vector, in radians), are fused on the
 sphere by their information, after down-weighting cues that disagree with the rest:
 
-* balance  -- frames where the lower foot does not slide under the body (standing, one leg, squats,
+* balance  -- frames with a planted foot (still in the 2D key-frames) and bent legs (squats, one leg,
   picking up, throwing): the centre of mass is over the support on average, and feet planted side by
   side make a level line (posture.support_vectors).
-* upright  -- moving upright frames (walking, running): the thorax is over the ankles on average.
+* upright  -- straight-legged frames (standing, walking, running): the thorax is over the ankles.
 * sitting  -- the torso of a seated person is roughly vertical.
 * lying    -- a lying body is flat on the floor: the normal of its hips-shoulders-head-ankles plane.
 * floor    -- with a 2D root: the plane the standing ankle walks on. It fixes only the directions the
   points spread in. A wrong focal length stretches the root's depth and so tilts that plane about the
-  camera's x axis; the depth scale (true / assumed focal) that makes it agree with the body is searched
-  for, with a prior around 1 (FOCAL_SIGMA), and reported.
+  camera's x axis; the depth scale (true / assumed focal) is solved together with up (prior around 1,
+  FOCAL_SIGMA), so the floor comes out level under the body, and reported for the root.
 * level    -- a weak prior: cameras are mostly held near level.
 
 Pitch and roll describe the camera against that up: pitch > 0 looks up, roll > 0 turns the camera
@@ -30,13 +30,13 @@ import numpy as np
 from . import coords, posture, quat
 from .skeleton import FEET
 
-CAMERA_UP = np.array([0.0, -1.0, 0.0])  # a level camera's up (camera y points down)
+CAMERA_UP = coords.CAMERA_UP  # a level camera's up (camera y points down)
 LEVEL_SIGMA_DEG = 25.0  # prior: how far from level cameras usually are
 FOCAL_SIGMA = 0.2  # prior on log(true / assumed focal length): fov 45-75 deg around 60
 MAX_TILT_DEG = 60.0  # a body cue further than this from the image's up is a misreading (e.g. a stander as lying)
 LOW_CONFIDENCE_DEG = 5.0  # above this one-sigma tilt uncertainty the user is told up is a guess
 # Systematic error of each body cue (deg): what averaging more frames cannot remove (people lean).
-BIAS_DEG = {"balance": 4.0, "upright": 3.0, "sitting": 5.0, "lying": 3.0}
+BIAS_DEG = {"balance": 6.0, "upright": 3.0, "sitting": 5.0, "lying": 3.0}
 DECORRELATION_S = 0.5  # frames closer than this in time are not independent evidence
 
 

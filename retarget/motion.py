@@ -2,10 +2,10 @@
 
 Steps (each in its own module): fill gaps and smooth the pelvis-relative joints (smoothing), fix bone
 lengths to their robust medians (segments/fk), estimate the root in camera coordinates from the 2D
-key-frames (root), find up and heading (coords), put the floor at Z = 0 from the standing ankle height
-(contact), detect foot contacts, pin planted feet (contact.lock_feet), keep everything above the floor
-(contact.ground), and finally compute the segment rotations that rig mapping keys (segments).
-"""
+key-frames (root), find up -- the camera's pitch and roll -- (gravity) and the heading (coords), put the
+floor at Z = 0 from the standing ankle height (contact), detect foot contacts, pin planted feet
+(contact.lock_feet), keep everything above the floor (contact.ground), and finally compute the segment
+rotations that rig mapping keys (segments)."""
 
 from __future__ import annotations
 
