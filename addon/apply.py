@@ -28,7 +28,24 @@ def retarget_options(options: CaptureOptions) -> Any:
         cutoff_hz=CUTOFF_LIGHT_HZ * 4.0 ** (-s),
         root_motion="full" if options.root_motion else "in_place",
         foot_lock=bool(options.foot_locking),
+        assume_level=bool(options.assume_level),
+        camera_pitch=options.camera_pitch,
+        camera_roll=options.camera_roll,
     )
+
+
+# Custom properties a capture leaves on the armature and its action (the sidebar shows them).
+CAMERA_KEYS = ("uplift_camera_pitch", "uplift_camera_roll", "uplift_camera_method", "uplift_camera_confidence")
+
+
+def camera_props(floor: Any) -> dict[str, Any]:
+    """What the capture found out about the camera (motion.floor), as custom property values."""
+    return {
+        "uplift_camera_pitch": round(float(floor.pitch_deg), 2),
+        "uplift_camera_roll": round(float(floor.roll_deg), 2),
+        "uplift_camera_method": str(floor.up_method),
+        "uplift_camera_confidence": round(float(floor.up_confidence), 3),
+    }
 
 
 @dataclass
@@ -40,12 +57,14 @@ class Applied:
     kept_action: Any = None
     check: Any = None
     warnings: list[str] = field(default_factory=list)
+    camera: str = ""  # the camera's pitch and roll and how they were found (Motion.floor.describe)
 
     def summary(self, seconds: float) -> str:
         kept = f"; previous action '{self.kept_action.name}' kept in a muted NLA track" if self.kept_action else ""
+        camera = f". {self.camera}" if self.camera else ""
         return (
             f"Captured {self.frames} frames onto '{self.armature.name}' as action '{self.action.name}' "
-            f"({self.bonemap_source}) in {seconds:.1f} s{kept}"
+            f"({self.bonemap_source}) in {seconds:.1f} s{kept}{camera}"
         )
 
 
@@ -64,6 +83,7 @@ class _Rollback:
         self.slot = getattr(ad, "action_slot", None) if ad is not None else None
         self.tracks = len(ad.nla_tracks) if ad is not None else 0
         self.had_animation_data = ad is not None
+        self.props = {k: target[k] for k in CAMERA_KEYS if k in target} if target is not None else {}
 
     def undo(self) -> None:
         if self.target is not None:
@@ -78,6 +98,11 @@ class _Rollback:
                     self.target.animation_data_clear()
             if self.action is not None:
                 self.action.use_fake_user = bool(self.fake_user)
+            for k in CAMERA_KEYS:
+                if k in self.props:
+                    self.target[k] = self.props[k]
+                elif k in self.target:
+                    del self.target[k]
         for c in reversed(_COLLECTIONS):  # objects before their data
             coll = getattr(bpy.data, c)
             for id_ in [i for i in coll if i.as_pointer() not in self.before[c]]:
@@ -189,6 +214,9 @@ def apply_capture(context: Any, result: Any, options: CaptureOptions) -> Applied
                 f"Scene end frame extended from {scene.frame_end} to {math.ceil(last)} to show the capture."
             )
             scene.frame_end = math.ceil(last)
+        for holder in (obj, report.action):  # the last capture's camera, for the sidebar and scripts
+            for k, v in camera_props(motion.floor).items():
+                holder[k] = v
         if target is None:
             for o in context.view_layer.objects:
                 o.select_set(False)
@@ -197,4 +225,6 @@ def apply_capture(context: Any, result: Any, options: CaptureOptions) -> Applied
     except Exception:
         rollback.undo()
         raise
-    return Applied(obj, report.action, len(result.joints3d), source, report.kept_action, check, warnings)
+    return Applied(
+        obj, report.action, len(result.joints3d), source, report.kept_action, check, warnings, motion.floor.describe()
+    )

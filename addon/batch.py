@@ -36,6 +36,7 @@ class Outcome:
     keyframes: int = 0
     seconds: float = 0.0
     message: str = ""
+    camera: str = ""  # the camera's pitch and roll and how they were found
 
 
 def find_clips(inputs: list[str], recursive: bool = False) -> tuple[list[Path], list[Outcome]]:
@@ -76,6 +77,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--smoothing", type=float, default=0.5)
     ap.add_argument("--no-root-motion", action="store_true")
     ap.add_argument("--no-foot-locking", action="store_true")
+    ap.add_argument("--camera-pitch", type=float, metavar="DEG", help="camera pitch in degrees (- looks down)")
+    ap.add_argument("--camera-roll", type=float, metavar="DEG", help="camera roll in degrees (+ counter-clockwise)")
+    ap.add_argument("--assume-level", action="store_true", help="trust a level camera; do not measure its tilt")
     ap.add_argument("--rig", type=Path, help=".blend file holding the armature to animate (default: new armature)")
     ap.add_argument("--rig-object", default="", help="armature object name in --rig (default: the only armature)")
     ap.add_argument("--recursive", action="store_true", help="also look for clips in sub-folders")
@@ -83,6 +87,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args = ap.parse_args(argv)
     if args.stride < 1:
         ap.error("--stride must be 1 or more")
+    for name in ("camera_pitch", "camera_roll"):
+        value = getattr(args, name)
+        if value is not None and not -89.0 <= value <= 89.0:
+            ap.error(f"--{name.replace('_', '-')} must be between -89 and 89 degrees")
     if args.rig is not None and not args.rig.is_file():
         ap.error(f"--rig file not found: {args.rig}")
     return args
@@ -178,6 +186,9 @@ def capture_one(bpy: Any, clip: Path, out: Path, args: argparse.Namespace) -> Ou
         smoothing=args.smoothing,
         root_motion=not args.no_root_motion,
         foot_locking=not args.no_foot_locking,
+        assume_level=args.assume_level,
+        camera_pitch=args.camera_pitch,
+        camera_roll=args.camera_roll,
     )
     shown = {"stage": "", "at": 0.0}
 
@@ -194,6 +205,7 @@ def capture_one(bpy: Any, clip: Path, out: Path, args: argparse.Namespace) -> Ou
     applied = apply.apply_capture(bpy.context, result, options)
     _export(bpy, args.format, out, applied.armature, applied.action)
     warnings = capture_job.warnings + list(getattr(result, "warnings", [])) + applied.warnings
+    print(f"  {applied.camera}", file=sys.stderr, flush=True)
     return Outcome(
         clip,
         "ok",
@@ -202,6 +214,7 @@ def capture_one(bpy: Any, clip: Path, out: Path, args: argparse.Namespace) -> Ou
         keyframes=len(result.keyframes),
         seconds=time.perf_counter() - t0,
         message="; ".join(warnings),
+        camera=applied.camera,
     )
 
 
@@ -209,6 +222,8 @@ def summary(outcomes: list[Outcome]) -> str:
     rows = [("clip", "status", "frames", "keys", "time", "output / message")]
     for o in outcomes:
         detail = str(o.output) if o.status == "ok" else o.message
+        if o.camera:
+            detail += f"  ({o.camera})"
         if o.status == "ok" and o.message:
             detail += f"  (warning: {o.message})"
         rows.append(

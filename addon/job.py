@@ -50,6 +50,9 @@ class CaptureOptions:
     root_motion: bool = True
     foot_locking: bool = True
     check_2d: bool = False  # add a camera with the clip as background and the 2D key-points as empties
+    assume_level: bool = False  # trust a level camera instead of measuring its tilt
+    camera_pitch: float | None = None  # degrees (+ = looking up); None = estimate it
+    camera_roll: float | None = None  # degrees (+ = turned counter-clockwise seen from behind); None = estimate
     extra: dict[str, Any] = field(default_factory=dict)  # passed through to inference.capture
 
 

@@ -35,6 +35,29 @@ class UPLIFT_PT_capture(bpy.types.Panel):
         op.filepath = settings.filepath
         for name in props.OPTION_NAMES:
             setattr(op, name, getattr(settings, name))
+        draw_camera(layout, captured_object(context))
+
+
+def captured_object(context: Any) -> Any | None:
+    """The armature whose last capture the sidebar describes: the Target Rig, else the active armature."""
+    obj = context.scene.objects.get(context.scene.uplift_capture.target_rig) or context.view_layer.objects.active
+    return obj if obj is not None and obj.type == "ARMATURE" and "uplift_camera_pitch" in obj else None
+
+
+def draw_camera(layout: Any, obj: Any | None) -> None:
+    """The camera tilt the last capture onto `obj` found or was given (custom properties set by apply.py)."""
+    if obj is None:
+        return
+    box = layout.box()
+    box.label(text=f"Camera of the last capture onto {obj.name}:", icon="CAMERA_DATA")
+    box.label(text=f"Pitch {obj['uplift_camera_pitch']:+.1f}°, roll {obj['uplift_camera_roll']:+.1f}°")
+    method = str(obj.get("uplift_camera_method", ""))
+    if method in ("override", "assumed level"):
+        box.label(text="Set by you" if method == "override" else "Assumed level")
+        return
+    conf = float(obj.get("uplift_camera_confidence", 0.0))
+    box.label(text=f"From: {method}", icon="INFO")
+    box.label(text=f"Confidence: {conf:.2f}", icon="ERROR" if conf < 0.5 else "CHECKMARK")
 
 
 def draw_bonemap(layout: Any, context: Any, obj: Any) -> None:

@@ -80,6 +80,38 @@ def capture_props() -> dict[str, Any]:
         "person_rank": IntProperty(
             name="Rank", min=0, max=20, default=1, description="0 = largest person, 1 = second largest, ..."
         ),
+        "assume_level": BoolProperty(
+            name="Assume Level Camera",
+            default=False,
+            description=(
+                "Trust that the camera was level (not pitched or rolled) instead of measuring its tilt "
+                "from the body and the floor"
+            ),
+        ),
+        "camera_override": BoolProperty(
+            name="Set Camera Tilt",
+            default=False,
+            description="Give the camera's pitch and roll yourself (e.g. read off a tripod) instead of measuring them",
+        ),
+        "camera_pitch": FloatProperty(
+            name="Pitch",
+            min=-89.0,
+            max=89.0,
+            default=0.0,
+            precision=1,
+            description="Camera pitch in degrees: negative looks down (a camera on a balcony), positive looks up",
+        ),
+        "camera_roll": FloatProperty(
+            name="Roll",
+            min=-89.0,
+            max=89.0,
+            default=0.0,
+            precision=1,
+            description=(
+                "Camera roll in degrees: positive when the camera is turned counter-clockwise as seen from "
+                "behind it (verticals in the picture lean to the right)"
+            ),
+        ),
         "check_2d": BoolProperty(
             name="2D Check",
             default=False,
@@ -113,6 +145,9 @@ def to_options(src: Any, video: str, device: str = "auto", pose_model: str | Non
         root_motion=bool(src.root_motion),
         foot_locking=bool(src.foot_locking),
         check_2d=bool(src.check_2d),
+        assume_level=bool(src.assume_level),
+        camera_pitch=float(src.camera_pitch) if src.camera_override else None,
+        camera_roll=float(src.camera_roll) if src.camera_override else None,
     )
 
 
@@ -135,4 +170,10 @@ def draw_options(layout: Any, src: Any, context: Any) -> None:
         sub = col.column(align=True)
         sub.prop(src, "frame_start")
         sub.prop(src, "frame_end")
+    col.prop(src, "assume_level")
+    col.prop(src, "camera_override")
+    if src.camera_override:
+        sub = col.column(align=True)
+        sub.prop(src, "camera_pitch")
+        sub.prop(src, "camera_roll")
     col.prop(src, "check_2d")

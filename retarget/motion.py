@@ -2,10 +2,10 @@
 
 Steps (each in its own module): fill gaps and smooth the pelvis-relative joints (smoothing), fix bone
 lengths to their robust medians (segments/fk), estimate the root in camera coordinates from the 2D
-key-frames (root), find up and heading (coords), put the floor at Z = 0 from the standing ankle height
-(contact), detect foot contacts, pin planted feet (contact.lock_feet), keep everything above the floor
-(contact.ground), and finally compute the segment rotations that rig mapping keys (segments).
-"""
+key-frames (root), find up -- the camera's pitch and roll -- (gravity) and the heading (coords), put the
+floor at Z = 0 from the standing ankle height (contact), detect foot contacts, pin planted feet
+(contact.lock_feet), keep everything above the floor (contact.ground), and finally compute the segment
+rotations that rig mapping keys (segments)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import contact, coords, smoothing
+from . import contact, coords, gravity, smoothing
 from . import root as rootmod
 from .fk import normalize_bone_lengths
 from .segments import bone_lengths, rest_skeleton, world_rotations
@@ -31,9 +31,12 @@ class RetargetOptions:
     root_cutoff_hz: float = 2.0  # smoothing of the monocular root (depth is noisy)
     foot_lock: bool = True
     ground: bool = True
-    fov_deg: float = rootmod.DEFAULT_FOV_DEG  # assumed field of view across the longer image side
+    fov_deg: float | None = None  # field of view across the longer image side; None: assume 60, measure it
     ankle_height: float = contact.ANKLE_HEIGHT  # ankle joint centre above the sole when standing (m)
-    up: str = "auto"  # "auto" (from the body and the floor) | "camera" (assume a level camera)
+    up: str = "auto"  # "auto" (gravity.estimate_up) | "camera" (= assume_level)
+    assume_level: bool = False  # trust a level camera: up is the image's up
+    camera_pitch: float | None = None  # deg, + = looking up: overrides the estimated pitch
+    camera_roll: float | None = None  # deg, + = turned counter-clockwise seen from behind: overrides the roll
     facing: str = "camera"  # "camera": the camera looks along +Y | "first": first second faces -Y
 
     def validate(self) -> None:
@@ -47,15 +50,28 @@ class RetargetOptions:
                 raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
         if self.cutoff_hz <= 0 or self.root_cutoff_hz <= 0:
             raise ValueError("cutoff frequencies must be positive")
+        for name, value in (("camera_pitch", self.camera_pitch), ("camera_roll", self.camera_roll)):
+            if value is not None and not -89.0 <= float(value) <= 89.0:
+                raise ValueError(f"{name} must be between -89 and 89 degrees, got {value}")
 
 
 @dataclass
 class FloorInfo:
     cam_to_world: np.ndarray  # [3,3] rotation applied to camera-coordinate vectors
     up_cam: np.ndarray  # [3] world up in camera coordinates
-    up_method: str  # "body", "body+floor", "level" or "camera"
+    up_method: str  # cues that found it ("balance+upright+floor", ...), "level", "assumed level" or "override"
     camera_height: float  # camera centre height above the floor (m; NaN without a 2D root)
     ankle_height: float
+    pitch_deg: float = 0.0  # camera pitch against the floor (+ = looking up)
+    roll_deg: float = 0.0  # camera roll (+ = counter-clockwise seen from behind the camera)
+    up_sigma_deg: float = 0.0  # one-sigma uncertainty of up (0 when set by the user)
+    up_confidence: float = 1.0  # 0..1 (gravity.UpEstimate.confidence); 1 when set by the user
+    fov_deg: float = float("nan")  # field of view (longer side) the root was solved with: assumed or measured
+
+    def describe(self) -> str:
+        how = self.up_method if self.up_method in ("override", "assumed level") else f"estimated from {self.up_method}"
+        sure = "" if self.up_method in ("override", "assumed level") else f", +-{self.up_sigma_deg:.1f} deg"
+        return f"Camera pitch {self.pitch_deg:+.1f} deg, roll {self.roll_deg:+.1f} deg ({how}{sure})"
 
 
 @dataclass
@@ -86,6 +102,41 @@ def _check_inputs(j: np.ndarray, fps: float, points2d: np.ndarray | None, image_
             raise ValueError(f"points2d must be [{j.shape[0]}, {NUM_JOINTS}, 2], got {np.shape(points2d)}")
 
 
+def _root(
+    rel: np.ndarray, points2d: np.ndarray, image_size: tuple[int, int], focal: float, fps: float, cutoff: float
+) -> np.ndarray | None:
+    """Pelvis track [T,3] in camera coordinates from the 2D key-frames (None: no key-frame usable)."""
+    keys = rootmod.solve_root(rel, points2d, image_size, focal)
+    nkeys = int(np.isfinite(keys).all(1).sum())
+    if nkeys < 1:
+        return None
+    key_rate = fps * nkeys / len(rel)
+    return smoothing.butterworth(rootmod.interpolate_keys(keys), fps, min(cutoff, key_rate))
+
+
+def choose_up(
+    rel: np.ndarray, fps: float, feet_cam: np.ndarray | None, points2d: np.ndarray | None, opt: RetargetOptions
+) -> gravity.UpEstimate:
+    """The user's choice wins: a level camera, or pitch and/or roll set (the other one still estimated).
+
+    Gravity works on the joints before bone lengths are made symmetric, which would tilt the ankle line
+    of a body with unequal legs."""
+    pitch_set, roll_set = opt.camera_pitch, opt.camera_roll
+    if opt.assume_level or opt.up == "camera":
+        if pitch_set is None and roll_set is None:
+            return gravity.UpEstimate(gravity.CAMERA_UP.copy(), "assumed level", 0.0)
+        pitch_set, roll_set = pitch_set or 0.0, roll_set or 0.0  # level except what the user set
+    if pitch_set is not None and roll_set is not None:
+        return gravity.UpEstimate(gravity.up_from_pitch_roll(pitch_set, roll_set), "override", 0.0)
+    est = gravity.estimate_up(rel, fps, feet_cam, points2d, measure_focal=opt.fov_deg is None)
+    if opt.camera_pitch is None and opt.camera_roll is None:
+        return est
+    pitch, roll = est.pitch_deg, est.roll_deg
+    pitch = pitch if pitch_set is None else float(pitch_set)
+    roll = roll if roll_set is None else float(roll_set)
+    return gravity.UpEstimate(gravity.up_from_pitch_roll(pitch, roll), "override", 0.0, est.cues)
+
+
 def retarget_motion(
     joints3d_cam: np.ndarray,
     *,
@@ -103,35 +154,33 @@ def retarget_motion(
     T = raw.shape[0]
 
     rel = raw - raw[:, :1]
-    rel = smoothing.smooth(
+    smoothed = smoothing.smooth(
         rel, fps, opt.smoothing, opt.cutoff_hz, opt.one_euro_min_cutoff, opt.one_euro_beta, opt.one_euro_d_cutoff
     )
-    lengths = bone_lengths(rel)
-    rel = normalize_bone_lengths(rel, lengths)
+    lengths = bone_lengths(smoothed)
+    rel = normalize_bone_lengths(smoothed, lengths)
     rel[:, 0] = 0.0
 
     # Root in camera coordinates from 2D key-frames.
     root_cam = None
+    fov = rootmod.DEFAULT_FOV_DEG if opt.fov_deg is None else opt.fov_deg
+    focal = rootmod.focal_from_fov(image_size, fov) if points2d is not None else float("nan")
     if points2d is not None:
-        focal = rootmod.focal_from_fov(image_size, opt.fov_deg)
-        keys = rootmod.solve_root(rel, points2d, image_size, focal)
-        nkeys = int(np.isfinite(keys).all(1).sum())
-        if nkeys >= 1:
-            root_cam = rootmod.interpolate_keys(keys)
-            key_rate = fps * nkeys / T
-            root_cam = smoothing.butterworth(root_cam, fps, min(opt.root_cutoff_hz, key_rate))
-        else:
+        root_cam = _root(rel, points2d, image_size, focal, fps, opt.root_cutoff_hz)
+        if root_cam is None:
             warnings.append("no frame had enough 2D joints to place the root: root motion from the feet")
 
-    # Up and heading.
-    if opt.up == "camera":
-        up_cam, up_method = coords.CAMERA_UP.copy(), "camera"
-    else:
-        up_cam, up_method = coords.body_up(rel)
-    if up_method == "level":
+    # Up: estimated from the body, the 2D and the floor, or set by the user.
+    feet_cam = root_cam[:, None] + smoothed[:, list(FEET)] if root_cam is not None else None
+    est = choose_up(smoothed, fps, feet_cam, points2d, opt)
+    up_cam = est.up_cam
+    if root_cam is not None and abs(est.depth_scale - 1.0) > 1e-6:  # the floor measured the focal length
+        focal *= est.depth_scale
+        root_cam = _root(rel, points2d, image_size, focal, fps, opt.root_cutoff_hz)
+    if est.method not in ("override", "assumed level") and est.sigma_deg > gravity.LOW_CONFIDENCE_DEG:
         warnings.append(
-            "too few upright frames to measure the camera tilt from the body: assuming a level "
-            "camera" + (" (refined by the floor where the feet moved)" if root_cam is not None else "")
+            f"The camera's tilt is a guess ({est.describe()}): the motion gives little to measure up from. "
+            "If the character leans, set the camera pitch and roll, or assume a level camera."
         )
 
     def world_abs(up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -144,12 +193,6 @@ def retarget_motion(
     ank = absw[:, list(FEET)]
     if root_cam is not None:
         level = contact.floor_level(ank[..., 2], fps, ank[..., :2])
-        if opt.up == "auto":  # refine up with the plane the standing feet walk on
-            up_cam = coords.floor_up(root_cam[:, None] + rel[:, list(FEET)], up_cam)
-            up_method += "+floor"
-            r_cw, absw = world_abs(up_cam)
-            ank = absw[:, list(FEET)]
-            level = contact.floor_level(ank[..., 2], fps, ank[..., :2])
         absw[..., 2] -= level - opt.ankle_height
         camera_height = float(opt.ankle_height - level)
         contacts = contact.detect_contacts(absw[:, list(FEET)], fps, opt.ankle_height)
@@ -183,7 +226,11 @@ def retarget_motion(
     if opt.ground:
         absw, _ = contact.ground(absw, fps, opt.ankle_height)
 
-    floor = FloorInfo(r_cw, up_cam, up_method, camera_height, opt.ankle_height)
+    pitch, roll = gravity.pitch_roll(up_cam)
+    fov = float(np.degrees(2 * np.arctan(0.5 * max(image_size) / focal))) if points2d is not None else float("nan")
+    floor = FloorInfo(
+        r_cw, up_cam, est.method, camera_height, opt.ankle_height, pitch, roll, est.sigma_deg, est.confidence, fov
+    )
     return Motion(
         joints=absw,
         root=absw[:, 0].copy(),

@@ -1,0 +1,322 @@
+"""Gravity (world up) in camera coordinates from the motion itself, with a confidence.
+
+People film from tables, balconies and tilted tripods, so up is rarely the image's up. Several cues, each
+a direction with an uncertainty (a 3x3 covariance of the unit vector, in radians), are fused on the
+sphere by their information, after down-weighting cues that disagree with the rest:
+
+* balance  -- frames with a planted foot (still in the 2D key-frames) and bent legs (squats, one leg,
+  picking up, throwing): the centre of mass is over the support on average, and feet planted side by
+  side make a level line (posture.support_vectors).
+* upright  -- straight-legged frames (standing, walking, running): the thorax is over the ankles.
+* sitting  -- the torso of a seated person is roughly vertical.
+* lying    -- a lying body is flat on the floor: the normal of its hips-shoulders-head-ankles plane.
+* floor    -- with a 2D root: the plane the standing ankle walks on. It fixes only the directions the
+  points spread in. A wrong focal length stretches the root's depth and so tilts that plane about the
+  camera's x axis; the depth scale (true / assumed focal) is solved together with up (prior around 1,
+  FOCAL_SIGMA), so the floor comes out level under the body, and reported for the root.
+* level    -- a weak prior: cameras are mostly held near level.
+
+Pitch and roll describe the camera against that up: pitch > 0 looks up, roll > 0 turns the camera
+counter-clockwise as seen from behind it (Blender's positive rotation about the view axis), which tilts
+the world's verticals towards the image's right.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import coords, posture, quat
+from .skeleton import FEET
+
+CAMERA_UP = coords.CAMERA_UP  # a level camera's up (camera y points down)
+LEVEL_SIGMA_DEG = 25.0  # prior: how far from level cameras usually are
+FOCAL_SIGMA = 0.2  # prior on log(true / assumed focal length): fov 45-75 deg around 60
+MAX_TILT_DEG = 60.0  # a body cue further than this from the image's up is a misreading (e.g. a stander as lying)
+LOW_CONFIDENCE_DEG = 5.0  # above this one-sigma tilt uncertainty the user is told up is a guess
+# Systematic error of each body cue (deg): what averaging more frames cannot remove (people lean).
+BIAS_DEG = {"balance": 6.0, "upright": 3.0, "sitting": 5.0, "lying": 3.0}
+DECORRELATION_S = 0.5  # frames closer than this in time are not independent evidence
+
+
+@dataclass
+class Cue:
+    name: str
+    up: np.ndarray  # [3] unit
+    cov: np.ndarray  # [3,3] covariance of `up` (rad^2), in the plane perpendicular to it
+    frames: int
+
+    @property
+    def sigma_deg(self) -> float:
+        return float(np.degrees(np.sqrt(max(np.trace(self.cov) / 2, 0.0))))
+
+
+@dataclass
+class UpEstimate:
+    up_cam: np.ndarray  # [3] world up in camera coordinates
+    method: str  # "+"-joined cues that carried weight, or "level" / "override" / "assumed level"
+    sigma_deg: float  # one-sigma tilt uncertainty
+    cues: list[Cue] = field(default_factory=list)
+    depth_scale: float = 1.0  # true / assumed focal length, as the floor told it (1: no evidence)
+
+    @property
+    def pitch_deg(self) -> float:
+        return pitch_roll(self.up_cam)[0]
+
+    @property
+    def roll_deg(self) -> float:
+        return pitch_roll(self.up_cam)[1]
+
+    @property
+    def confidence(self) -> float:
+        """0..1: 1 at <= 1 deg of uncertainty, 0.5 at LOW_CONFIDENCE_DEG, falling towards 0 beyond."""
+        return float(1.0 / (1.0 + (max(self.sigma_deg - 1.0, 0.0) / (LOW_CONFIDENCE_DEG - 1.0)) ** 2))
+
+    def describe(self) -> str:
+        return (
+            f"camera pitch {self.pitch_deg:+.1f} deg, roll {self.roll_deg:+.1f} deg "
+            f"(up from {self.method}, +-{self.sigma_deg:.1f} deg, confidence {self.confidence:.2f})"
+        )
+
+
+def pitch_roll(up_cam: np.ndarray) -> tuple[float, float]:
+    """(pitch, roll) in degrees of a camera that sees world up as `up_cam`."""
+    u = quat.normalize(np.asarray(up_cam, dtype=np.float64))
+    return float(np.degrees(np.arcsin(np.clip(u[2], -1, 1)))), float(np.degrees(np.arctan2(u[0], -u[1])))
+
+
+def up_from_pitch_roll(pitch_deg: float, roll_deg: float) -> np.ndarray:
+    """Inverse of pitch_roll."""
+    p, r = np.radians(pitch_deg), np.radians(roll_deg)
+    return np.array([np.sin(r) * np.cos(p), -np.cos(r) * np.cos(p), np.sin(p)])
+
+
+def _tangent_cov(up: np.ndarray, sigma_rad: float) -> np.ndarray:
+    return sigma_rad**2 * (np.eye(3) - np.outer(up, up))
+
+
+def _n_eff(frames: int, fps: float) -> float:
+    return max(1.0, frames / max(fps * DECORRELATION_S, 1.0))
+
+
+def _direction_cue(name: str, v: np.ndarray, fps: float, up: np.ndarray, max_deg: float = 25.0) -> Cue | None:
+    """Robust mean of unit vectors [N,3] (started at their median, vectors further than max_deg dropped),
+    its scatter shrunk by the independent frames, plus the cue's bias."""
+    if len(v) < 3:
+        return None
+    est = quat.normalize(np.median(v, axis=0))
+    for _ in range(4):
+        near = posture.angle_deg(v, est) < max_deg
+        if near.sum() < 3:
+            return None
+        est = quat.normalize(v[near].mean(axis=0))
+    if posture.angle_deg(est, CAMERA_UP) > MAX_TILT_DEG:  # no camera is held like that: frames misread
+        return None
+    spread = np.radians(np.median(posture.angle_deg(v[near], est))) * 1.25
+    sigma = np.hypot(np.radians(BIAS_DEG[name]), spread / np.sqrt(_n_eff(int(near.sum()), fps)))
+    return Cue(name, est, _tangent_cov(est, sigma), int(near.sum()))
+
+
+def body_cues(
+    rel: np.ndarray,
+    fps: float,
+    up: np.ndarray,
+    gate_deg: float = 25.0,
+    still: np.ndarray | None = None,
+    still_mps: float = 0.35,
+) -> list[Cue]:
+    """The cues from pelvis-relative joints [T,17,3] under the current up guess (frames further than gate_deg
+    from it are outliers). still [T,2]: feet planted (from 2D); without it a foot that does not slide
+    relative to the pelvis counts as planted."""
+    pose = posture.postures(rel, up)
+    cues: list[Cue | None] = []
+    # feet count as side by side within the height the current up can be wrong by (tightening per pass)
+    both_m = max(0.05, 0.25 * np.sin(np.radians(gate_deg)))
+    vec, together, line = posture.support_vectors(rel, up, fps, both_m=both_m)
+    final = gate_deg <= 15.0
+    gate_deg = max(gate_deg, 20.0)
+    if still is None:
+        if len(rel) > 1:  # a planted foot stays under a stander; under a walker it slides back
+            vel = np.gradient(rel[:, list(FEET)], axis=0) * fps
+            still = np.linalg.norm(vel - (vel @ up)[..., None] * up, axis=-1) < still_mps
+        else:
+            still = np.ones((len(rel), 2), bool)
+    straight = coords.upright_frames(rel)
+    planted = pose["on_feet"] & np.asarray(still).any(axis=1)
+    still = planted & ~straight
+    balance = _direction_cue("balance", vec[still], fps, up, gate_deg)
+    level = still & together & (np.abs(line @ up) < np.sin(np.radians(5.0)))
+    if balance is not None and final and level.sum() >= 3:  # only once up is close: a wrong line misleads
+        balance = _level_line(balance, line[level], fps)
+    cues.append(balance)
+    upright = pose["on_feet"] & straight
+    cues.append(_direction_cue("upright", posture.upright_vectors(rel, up, planted)[upright], fps, up, gate_deg))
+    cues.append(_direction_cue("sitting", quat.normalize(rel[:, 8] - rel[:, 0])[pose["sitting"]], fps, up, gate_deg))
+    cues.append(_direction_cue("lying", posture.body_normals(rel, up)[pose["lying"]], fps, up, gate_deg))
+    return [c for c in cues if c is not None]
+
+
+def _level_line(cue: Cue, lines: np.ndarray, fps: float, sigma_deg: float = 2.0) -> Cue:
+    """Add 'planted feet side by side are level' to a balance cue: up is perpendicular to each ankle line."""
+    info = np.linalg.pinv(cue.cov, rcond=1e-9)
+    n = _n_eff(len(lines), fps)
+    scatter = (lines[:, :, None] * lines[:, None, :]).mean(axis=0) * n / np.radians(sigma_deg) ** 2
+    p = np.eye(3) - np.outer(cue.up, cue.up)
+    info = info + p @ scatter @ p
+    # the line constraint moves the estimate: one Gauss-Newton step on the sphere
+    grad = p @ (scatter @ cue.up)
+    step = -np.linalg.pinv(info, rcond=1e-9) @ grad
+    up = quat.normalize(cue.up + p @ step)
+    cov = np.linalg.pinv(info, rcond=1e-9)
+    return Cue("balance", up, cov, cue.frames)
+
+
+def floor_cue(
+    feet_cam: np.ndarray,
+    up: np.ndarray,
+    fps: float,
+    inlier_m: float = 0.04,
+    height_noise_m: float = 0.03,
+    prior_weight: float = 0.02,
+    iters: int = 4,
+) -> Cue | None:
+    """Plane through each frame's lowest ankle (root included, camera coords [T,F,3]) near the current up.
+
+    Points well above the plane (flight, a raised foot) are trimmed; directions the points do not spread
+    in are held at the current up by prior_weight (m^2). The covariance follows the spread (a straight
+    walk fixes only the tilt along its line)."""
+    f = np.asarray(feet_cam, dtype=np.float64)
+    f = f[np.isfinite(f).all(axis=(1, 2))]
+    if len(f) < 10:
+        return None
+    n = up
+    reg = prior_weight * (np.eye(3) - np.outer(up, up))
+    q = np.zeros((0, 3))
+    for _ in range(iters):
+        p = f[np.arange(len(f)), np.argmin(f @ n, axis=1)]
+        hp = p @ n
+        keep = np.abs(hp - np.percentile(hp, 30)) < inlier_m
+        if keep.sum() < 10:
+            return None
+        q = p[keep] - p[keep].mean(axis=0)
+        _, vecs = np.linalg.eigh(q.T @ q / len(q) + reg)
+        n = vecs[:, 0] if vecs[:, 0] @ up >= 0 else -vecs[:, 0]
+    resid = float(np.sqrt(np.mean((q @ n) ** 2)))
+    noise = max(resid, height_noise_m)
+    neff = _n_eff(len(q), fps)
+    basis = np.linalg.svd(np.eye(3) - np.outer(n, n))[0][:, :2]
+    spread = basis.T @ (q.T @ q / len(q)) @ basis  # [2,2] second moment of the points in the floor plane
+    tilt_cov = noise**2 / neff * np.linalg.pinv(spread + 1e-6 * np.eye(2))
+    tilt_cov = np.minimum(tilt_cov, 1.0) if np.all(np.diag(tilt_cov) > 1.0) else tilt_cov
+    cov = basis @ tilt_cov @ basis.T
+    return Cue("floor", n, cov, len(q))
+
+
+def level_prior() -> Cue:
+    return Cue("level", CAMERA_UP.copy(), _tangent_cov(CAMERA_UP, np.radians(LEVEL_SIGMA_DEG)), 0)
+
+
+def fuse(cues: list[Cue], start: np.ndarray, iters: int = 4) -> tuple[np.ndarray, np.ndarray, list[float], float]:
+    """Information-weighted mean of the cues on the sphere (tangent plane at the estimate), each cue's
+    weight cut by its squared Mahalanobis distance beyond 3 sigma (cues that disagree lose their say).
+    Returns (up, 3x3 covariance, weight factor per cue, robust misfit: sum of capped squared distances)."""
+    up = quat.normalize(start)
+    scale = [1.0] * len(cues)
+    cov = np.eye(3)
+    d2: list[float] = []
+    for _ in range(iters):
+        b = np.linalg.svd(np.eye(3) - np.outer(up, up))[0][:, :2]  # tangent basis [3,2]
+        info = np.zeros((2, 2))
+        vec = np.zeros(2)
+        mats = []
+        for c, s in zip(cues, scale):
+            x = b.T @ c.up / max(c.up @ up, 0.5)  # a cue more than 60 deg away is pulled in (and down-weighted)
+            w = np.linalg.pinv(b.T @ c.cov @ b + 1e-10 * np.eye(2))
+            mats.append((x, w))
+            info += w * s
+            vec += s * (w @ x)
+        cov2 = np.linalg.pinv(info)
+        x = cov2 @ vec
+        up = quat.normalize(up + b @ x)
+        cov = b @ cov2 @ b.T
+        d2 = [float((xi - x) @ wi @ (xi - x)) for xi, wi in mats]
+        scale = [min(1.0, 9.0 / max(d, 1e-12)) for d in d2]
+    return up, cov, scale, float(sum(min(d, 9.0) for d in d2))
+
+
+GATES_DEG = (60.0, 40.0, 25.0, 15.0, 10.0, 10.0)  # outlier gate per pass: wide first, so a steep camera is found
+
+
+def _with_floor(
+    up: np.ndarray, cov: np.ndarray, floor: Cue, log_k: float, focal_sigma: float = FOCAL_SIGMA
+) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """Join the body's up (mean, covariance) with a floor cue measured with the root's depth scaled by
+    exp(log_k), solving for up and a correction of log_k together (linearised: stretching depth by
+    (1 + e) turns the floor normal by -n_z (z - n_z n) e) under the prior log_k ~ N(0, focal_sigma).
+    Returns (up, covariance, log_k, floor weight factor)."""
+    b = np.linalg.svd(np.eye(3) - np.outer(up, up))[0][:, :2]
+    n = floor.up
+    jac = -b.T @ (n[2] * (np.array([0.0, 0.0, 1.0]) - n[2] * n))
+    xf = b.T @ n / max(n @ up, 0.5)
+    wb = np.linalg.pinv(b.T @ cov @ b + 1e-10 * np.eye(2))
+    wf = np.linalg.pinv(b.T @ floor.cov @ b + 1e-10 * np.eye(2))
+    scale = 1.0
+    for _ in range(3):  # the floor loses weight if it still disagrees beyond 3 sigma
+        a = np.zeros((3, 3))
+        rhs = np.zeros(3)
+        a[:2, :2] = wb + scale * wf
+        a[:2, 2] = a[2, :2] = -scale * wf @ jac  # floor residual: x - xf - jac * dl
+        a[2, 2] = scale * jac @ wf @ jac + 1.0 / focal_sigma**2
+        rhs[:2] = scale * wf @ xf
+        rhs[2] = -scale * jac @ wf @ xf - log_k / focal_sigma**2
+        sol = np.linalg.solve(a + 1e-12 * np.eye(3), rhs)
+        r = sol[:2] - xf - jac * sol[2]
+        scale = min(1.0, 9.0 / max(float(r @ wf @ r), 1e-12))
+    cov2 = np.linalg.inv(a + 1e-12 * np.eye(3))[:2, :2]
+    return quat.normalize(up + b @ sol[:2]), b @ cov2 @ b.T, log_k + float(sol[2]), scale
+
+
+def _body_passes(
+    j: np.ndarray, fps: float, start: np.ndarray, still: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, list[float], float, list[Cue]]:
+    up = quat.normalize(np.asarray(start, dtype=np.float64))
+    for gate in GATES_DEG:
+        cues = body_cues(j, fps, up, gate, still) + [level_prior()]
+        up, cov, scale, misfit = fuse(cues, up)
+    return up, cov, scale, misfit, cues
+
+
+def estimate_up(
+    rel: np.ndarray,
+    fps: float,
+    feet_cam: np.ndarray | None = None,
+    points2d: np.ndarray | None = None,
+    measure_focal: bool = True,
+) -> UpEstimate:
+    """World up in camera coordinates from pelvis-relative joints [T,17,3] (+ ankle tracks with the root
+    [T,2,3] in camera coordinates, + the 2D key-frames [T,17,2] that tell planted feet). measure_focal:
+    let the floor correct the depth scale of feet_cam (False: the focal length it was solved with is known)."""
+    j = np.asarray(rel, dtype=np.float64)
+    still = posture.feet_still_2d(points2d, fps) if points2d is not None else None
+    up, cov, scale, _, cues = _body_passes(j, fps, CAMERA_UP, still)
+    log_k = 0.0
+    if feet_cam is not None:
+        body_up, body_cov = up, cov
+        feet = np.asarray(feet_cam, dtype=np.float64)
+        for _ in range(3):
+            fc = floor_cue(feet * [1.0, 1.0, np.exp(log_k)], up, fps)
+            if fc is None:
+                break
+            up, cov, log_k, fs = _with_floor(body_up, body_cov, fc, log_k, FOCAL_SIGMA if measure_focal else 1e-6)
+            log_k = float(np.clip(log_k, -3 * FOCAL_SIGMA, 3 * FOCAL_SIGMA))
+        else:
+            cues, scale = cues + [fc], scale + [fs]
+    sigma = float(np.degrees(np.sqrt(max(np.trace(cov) / 2, 0.0))))
+    used = [c.name for c, s in zip(cues, scale) if c.name != "level" and s > 0.5 and _share(c, cov) > 0.1]
+    return UpEstimate(up, "+".join(used) if used else "level", sigma, cues, float(np.exp(log_k)))
+
+
+def _share(cue: Cue, fused_cov: np.ndarray) -> float:
+    """Rough fraction of the fused information that came from this cue."""
+    return float(min(1.0, np.trace(fused_cov) / max(np.trace(cue.cov), 1e-12)))
