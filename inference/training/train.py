@@ -7,7 +7,8 @@ written to <out>/ckpt.pt every --ckpt-minutes and at the end; rerunning the same
 Schedule: AdamW, lr and weight decay both x`--decay` every `--epoch-steps` steps (the paper's x0.99 per
 epoch), linear warm-up, optional linear cool-down at the end (--cooldown), EMA of the weights (used for
 validation and export), flip augmentation, multi-stride key-frame sampling (inference/training/synth.py).
-Loss = 0.5 centre MPJPE + 0.5 sequence MPJPE.
+Loss = 0.5 centre MPJPE + 0.5 sequence MPJPE + w_vel x velocity error + w_acc x acceleration error of the sequence
+(the temporal terms keep learned in-betweens as smooth as the motion). `--init W` warm-starts from exported weights.
 """
 
 from __future__ import annotations
@@ -32,14 +33,33 @@ def mpjpe(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (pred - target).norm(dim=-1).mean()
 
 
-def batch_loss(model: UpliftUpsample, batch: dict, device: torch.device) -> tuple[torch.Tensor, dict]:
+def temporal_errors(seq: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Velocity and acceleration error of a window [B, T, 17, 3]: the learned in-betweens must move like the
+    motion (position error alone lets them jitter around the right place)."""
+    dv = torch.diff(seq, dim=1) - torch.diff(y, dim=1)
+    da = torch.diff(seq, n=2, dim=1) - torch.diff(y, n=2, dim=1)
+    return dv.norm(dim=-1).mean(), da.norm(dim=-1).mean()
+
+
+def batch_loss(
+    model: UpliftUpsample, batch: dict, device: torch.device, w_vel: float = 0.0, w_acc: float = 0.0
+) -> tuple[torch.Tensor, dict]:
+    """0.5 centre MPJPE + 0.5 sequence MPJPE, plus the weighted velocity / acceleration errors of the sequence."""
     x = torch.from_numpy(batch["x2d"]).to(device)
     key = torch.from_numpy(batch["key"]).to(device)
     y = torch.from_numpy(batch["y3d"]).to(device)
     seq, centre = model(x, key)
     c = model.cfg.n_tok // 2
     l_seq, l_c = mpjpe(seq, y), mpjpe(centre, y[:, c])
-    return 0.5 * l_seq + 0.5 * l_c, {"seq_mm": 1000 * l_seq.item(), "centre_mm": 1000 * l_c.item()}
+    l_vel, l_acc = temporal_errors(seq, y)
+    loss = 0.5 * l_seq + 0.5 * l_c + w_vel * l_vel + w_acc * l_acc
+    parts = {
+        "seq_mm": 1000 * l_seq.item(),
+        "centre_mm": 1000 * l_c.item(),
+        "vel_mm": 1000 * l_vel.item(),
+        "acc_mm": 1000 * l_acc.item(),
+    }
+    return loss, parts
 
 
 class EMA:
@@ -119,6 +139,16 @@ def train(args: argparse.Namespace) -> Path:
         opt.load_state_dict(ck["opt"])
         start, hours_before = int(ck["step"]), float(ck.get("hours", 0.0))
         print(f"resumed from {ckpt_path} at step {start}", flush=True)
+    elif args.init:  # warm start: a new run from exported weights (their config wins over --preset)
+        from ..lift.weights import load_model
+
+        init = load_model(args.init, "cpu")
+        cfg = init.cfg
+        model = UpliftUpsample(cfg).to(device)
+        model.load_state_dict(init.state_dict())
+        ema = EMA(model, args.ema)
+        opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.wd)
+        print(f"warm start from {args.init}", flush=True)
     print(
         f"preset {args.preset}: {count_parameters(model):,} parameters, n_tok {cfg.n_tok}, fps {cfg.fps}, "
         f"device {device}, threads {args.threads}",
@@ -144,7 +174,7 @@ def train(args: argparse.Namespace) -> Path:
         for g in opt.param_groups:
             g["lr"], g["weight_decay"] = args.lr * scale, args.wd * scale
         batch = training_batch(clips, cfg, args.batch, rng)
-        loss, parts = batch_loss(model, batch, device)
+        loss, parts = batch_loss(model, batch, device, args.w_vel, args.w_acc)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -160,7 +190,8 @@ def train(args: argparse.Namespace) -> Path:
             t_log = time.time()
             print(
                 f"step {done}/{args.steps} loss {1000 * np.mean(run_log[-args.log_every :]):.1f} mm "
-                f"(seq {parts['seq_mm']:.1f}, centre {parts['centre_mm']:.1f}) lr {args.lr * scale:.2e} "
+                f"(seq {parts['seq_mm']:.1f}, centre {parts['centre_mm']:.1f}, vel {parts['vel_mm']:.2f}, "
+                f"acc {parts['acc_mm']:.2f}) lr {args.lr * scale:.2e} "
                 f"{args.log_every * args.batch / dt:.0f} samples/s",
                 flush=True,
             )
@@ -214,6 +245,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--ckpt-minutes", type=float, default=5.0)
     p.add_argument("--max-clips", type=int, default=None, help="use only the first N clips (smoke tests)")
     p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
+    p.add_argument("--init", metavar="WEIGHTS", help="warm start from exported .safetensors (ignored on resume)")
+    p.add_argument("--w-vel", type=float, default=1.0, help="weight of the sequence velocity error")
+    p.add_argument("--w-acc", type=float, default=2.0, help="weight of the sequence acceleration error")
     p.add_argument("--export", metavar="FILE", help="export EMA weights of <out>/ckpt.pt to FILE and exit")
     p.add_argument("--fp32", action="store_true", help="export in float32 instead of float16")
     return p
