@@ -9,6 +9,7 @@ COMMANDS = {
     "evaluate": ("inference.training.evaluate", "evaluate the uplifting model on the validation split"),
     "evaluate-video": ("inference.training.evaluate_video", "real clips: steadiness of ours vs MediaPipe's own 3D"),
     "train": ("inference.training.train", "train the uplifting model on mocap"),
+    "export-onnx": ("inference.training.export_onnx", "export the lifter to ONNX (capture without torch)"),
     "fetch-model": ("inference.pose2d.bundle", "download / locate the MediaPipe PoseLandmarker bundle"),
 }
 

@@ -89,7 +89,7 @@ def capture(video_path: str | os.PathLike, stride: int = 10, *, pose_model: str 
             device: str = "auto", weights: str | os.PathLike | None = None, progress: Progress | None = None,
             should_cancel: Callable[[], bool] | None = None, max_people: int = 3,
             allow_download: bool = False, pose_cache_dir: str | os.PathLike | None = None,
-            lifter: Lifter | None = None) -> CaptureResult:
+            lifter: Lifter | None = None, backend: str = "auto") -> CaptureResult:
     """Capture the 3D motion of one person in a clip.
 
     stride: run MediaPipe on every stride-th frame (frame t is a key-frame iff (t - start) % stride == 0).
@@ -98,7 +98,9 @@ def capture(video_path: str | os.PathLike, stride: int = 10, *, pose_model: str 
     person: whom to capture when several people are visible - "largest", "central" or a rank by size.
     max_people: people MediaPipe looks for per key-frame; 1 is fastest (MediaPipe follows one person itself,
         `person` is then moot). frame_range: (start, stop) frames, stop exclusive or None for the end.
-    weights / device: passed to the lifting model. lifter: replaces `inference.uplift` (tests, experiments).
+    weights / device / backend: passed to the lifting model (backend: 'auto' | 'onnx' | 'torch'; 'auto' runs
+        ONNX Runtime without importing torch when the shipped export matches the weights).
+        lifter: replaces `inference.uplift` (tests, experiments).
     Raises VideoError, PoseModelError, NoPersonError, WeightsError, CaptureCancelled, PartialCaptureError.
     """
     t_start = time.perf_counter()
@@ -136,7 +138,7 @@ def capture(video_path: str | os.PathLike, stride: int = 10, *, pose_model: str 
     if lifter is None:
         from .lift import uplift as lifter
     joints3d = np.asarray(lifter(sel.points2d, image_size=sel.image_size, fps=sel.fps, weights=weights,
-                                 device=device), dtype=np.float32)
+                                 device=device, backend=backend), dtype=np.float32)
     uplift_s = time.perf_counter() - t0
     if progress is not None:
         progress("uplift", 1, 1)
