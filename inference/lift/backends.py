@@ -8,6 +8,7 @@ beside the weights matches them; otherwise torch, which also serves weights that
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -43,10 +44,12 @@ class TorchLifter:
         return seq.cpu().numpy(), centre.cpu().numpy()
 
 
-def get_backend(backend: str = "auto", weights: str | Path | None = None, device: str = "auto") -> WindowModel:
+def get_backend(
+    backend: str = "auto", weights: str | Path | None = None, device: str = "auto", torch_loader: Callable | None = None
+) -> WindowModel:
     """The engine for `uplift(backend=...)`. 'auto': ONNX if it can run these weights, else torch; when neither
     can, the ONNX reason is raised (a WeightsError for a missing or stale export) with a note that torch is
-    not installed."""
+    not installed. torch_loader: (weights, device) -> model, default weights.load_model (tests inject one)."""
     from .onnx_backend import load_onnx
 
     if backend not in BACKENDS:
@@ -54,7 +57,7 @@ def get_backend(backend: str = "auto", weights: str | Path | None = None, device
     if backend == "onnx":
         return load_onnx(weights, device)
     if backend == "torch":
-        return _torch(weights, device)
+        return _torch(weights, device, torch_loader)
     try:
         return load_onnx(weights, device)
     except UpliftError as onnx_error:
@@ -63,12 +66,16 @@ def get_backend(backend: str = "auto", weights: str | Path | None = None, device
         except ImportError:
             msg = f"{onnx_error} (torch, the fallback backend, is not installed either)"
             raise type(onnx_error)(msg) from onnx_error
-        return _torch(weights, device)
+        return _torch(weights, device, torch_loader)
 
 
-def _torch(weights: str | Path | None, device: str) -> TorchLifter:
-    from .weights import load_model
-
+def _torch(weights: str | Path | None, device: str, loader: Callable | None) -> TorchLifter:
+    if loader is None:
+        from .weights import load_model as loader
+    try:
+        import torch  # noqa: F401 - a clear message instead of an ImportError from deep inside
+    except ImportError as e:
+        raise UpliftError(f"backend='torch' needs torch, which is not installed ({e}); use backend='onnx'") from e
     if weights is not None and Path(weights).suffix == ".onnx":
         raise UpliftError(f"{weights} is an ONNX export: the torch backend needs the .safetensors weights")
-    return TorchLifter(load_model(weights, device))
+    return TorchLifter(loader(weights, device))

@@ -30,6 +30,7 @@ from ..errors import NoPersonError, UpliftError
 from ..pose2d.landmarks import canonical_torso_2d
 from .backends import WindowModel, get_backend
 from .poses import mirror_2d, mirror_3d, normalize_2d
+from .weights import load_model  # the torch backend's loader, looked up here at call time (tests replace it)
 
 DEFAULT_HOP = 10
 
@@ -85,9 +86,18 @@ def _batch_call(net: WindowModel, x: np.ndarray, win: np.ndarray, flip_tta: bool
     return seq, centre
 
 
-def uplift(points_2d: np.ndarray, image_size: tuple[int, int], fps: float, *, weights: str | Path | None = None,
-           device: str = "auto", flip_tta: bool = True, batch_size: int = 64, hop: int = DEFAULT_HOP,
-           backend: str = "auto") -> np.ndarray:
+def uplift(
+    points_2d: np.ndarray,
+    image_size: tuple[int, int],
+    fps: float,
+    *,
+    weights: str | Path | None = None,
+    device: str = "auto",
+    flip_tta: bool = True,
+    batch_size: int = 64,
+    hop: int = DEFAULT_HOP,
+    backend: str = "auto",
+) -> np.ndarray:
     """Sparse 2D [T,17,2] pixels (NaN rows off key-frames) -> float32 [T,17,3] metres, camera coords, pelvis 0.
 
     hop: grid tokens advanced per window (1 = the paper's centre-frame-only sliding window: slowest, see
@@ -102,9 +112,11 @@ def uplift(points_2d: np.ndarray, image_size: tuple[int, int], fps: float, *, we
     n = len(pts)
     key_t = np.flatnonzero(np.isfinite(pts).all(axis=(1, 2)))
     if len(key_t) == 0:
-        raise NoPersonError("no key-frame has a 2D pose, so there is nothing to lift: check that the person is "
-                            "visible, or lower the stride.")
-    net = get_backend(backend, weights, device)
+        raise NoPersonError(
+            "no key-frame has a 2D pose, so there is nothing to lift: check that the person is "
+            "visible, or lower the stride."
+        )
+    net = get_backend(backend, weights, device, torch_loader=load_model)
     cfg = net.cfg
     g, n_grid = _grid(key_t, n, fps, cfg.fps / cfg.s_out)
     x = normalize_2d(canonical_torso_2d(pts[key_t]), (w, h))
@@ -118,7 +130,7 @@ def uplift(points_2d: np.ndarray, image_size: tuple[int, int], fps: float, *, we
     out = np.zeros((n_grid, 17, 3), np.float32)
     wsum = np.zeros(n_grid, np.float32)
     for s in range(0, len(centres), batch_size):
-        c = centres[s: s + batch_size]
+        c = centres[s : s + batch_size]
         win = idx[(c[:, None] + offs[None, :]) + pad]  # [B, n_tok] key-frame index or -1
         seq, centre = _batch_call(net, x, win, flip_tta)
         pred = seq[:, half + reach] if hop > 1 else centre[:, None]  # [B, len(reach), 17, 3]

@@ -49,8 +49,10 @@ def pick_providers(device: str, available: list[str]) -> list:
         raise UpliftError(f"unknown device {device!r} for the ONNX backend: use auto, cpu, cuda[:N], dml or coreml")
     prov = GPU_PROVIDERS[name]
     if prov not in available:
-        raise UpliftError(f"this onnxruntime build has no {prov} (it has {', '.join(available)}); install the "
-                          "GPU build (onnxruntime-gpu for CUDA, onnxruntime-directml on Windows) or use device='cpu'")
+        raise UpliftError(
+            f"this onnxruntime build has no {prov} (it has {', '.join(available)}); install the "
+            "GPU build (onnxruntime-gpu for CUDA, onnxruntime-directml on Windows) or use device='cpu'"
+        )
     opts = {"device_id": int(idx)} if idx and name in ("cuda", "dml") else {}
     return [(prov, opts) if opts else prov, "CPUExecutionProvider"]
 
@@ -73,8 +75,10 @@ class OnnxLifter:
         return list(self.session.get_providers())
 
     def windows(self, poses: np.ndarray, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        seq, centre = self.session.run(list(OUTPUTS), {INPUTS[0]: np.ascontiguousarray(poses, np.float32),
-                                                       INPUTS[1]: np.ascontiguousarray(index, np.int64)})
+        seq, centre = self.session.run(
+            list(OUTPUTS),
+            {INPUTS[0]: np.ascontiguousarray(poses, np.float32), INPUTS[1]: np.ascontiguousarray(index, np.int64)},
+        )
         return seq, centre
 
 
@@ -89,11 +93,15 @@ def load_onnx(weights: str | Path | None = None, device: str = "auto") -> OnnxLi
     src = resolve_weights(weights)
     path = src if src.suffix == ".onnx" else onnx_path_for(src)
     if not src.is_file():
-        raise WeightsError(f"uplift model weights not found at {src}. Reinstall the add-on (the weights ship in "
-                           "inference/weights/) or pass weights=<file.safetensors or .onnx>.")
+        raise WeightsError(
+            f"uplift model weights not found at {src}. Reinstall the add-on (the weights ship in "
+            "inference/weights/) or pass weights=<file.safetensors or .onnx>."
+        )
     if not path.is_file():
-        raise WeightsError(f"no ONNX export of {src} (expected {path}); make it with "
-                           f"`python -m inference export-onnx --weights {src}`, or use backend='torch'.")
+        raise WeightsError(
+            f"no ONNX export of {src} (expected {path}); make it with "
+            f"`python -m inference export-onnx --weights {src}`, or use backend='torch'."
+        )
     providers = pick_providers(device, list(ort.get_available_providers()))
     sha = file_sha256(src) if path != src else None
     key = (str(path.resolve()), path.stat().st_mtime_ns, sha, repr(providers))
@@ -103,12 +111,16 @@ def load_onnx(weights: str | Path | None = None, device: str = "auto") -> OnnxLi
         session = _session(path, providers)
         meta = dict(session.get_modelmeta().custom_metadata_map)
         if meta.get(META_FORMAT) != FORMAT or META_CONFIG not in meta:
-            raise WeightsError(f"{path} is not an Uplift-and-Upsample ONNX export (no config in its metadata); "
-                               "export it with `python -m inference export-onnx`.")
+            raise WeightsError(
+                f"{path} is not an Uplift-and-Upsample ONNX export (no config in its metadata); "
+                "export it with `python -m inference export-onnx`."
+            )
         if sha is not None and meta.get(META_SHA) != sha:
-            raise WeightsError(f"{path} is stale: it was exported from other weights than {src} (sha256 "
-                               f"{str(meta.get(META_SHA))[:12]}… vs {sha[:12]}…). Re-export it with "
-                               f"`python -m inference export-onnx --weights {src}`, or use backend='torch'.")
+            raise WeightsError(
+                f"{path} is stale: it was exported from other weights than {src} (sha256 "
+                f"{str(meta.get(META_SHA))[:12]}… vs {sha[:12]}…). Re-export it with "
+                f"`python -m inference export-onnx --weights {src}`, or use backend='torch'."
+            )
         try:
             cfg = UpliftConfig.from_dict(json.loads(meta[META_CONFIG]))
         except (ValueError, TypeError) as e:
@@ -119,6 +131,24 @@ def load_onnx(weights: str | Path | None = None, device: str = "auto") -> OnnxLi
         return lifter
 
 
+def _ort_errors() -> tuple[type[BaseException], ...]:
+    """ONNX Runtime's own exception classes (they derive from Exception directly), plus the Python ones."""
+    from onnxruntime.capi import onnxruntime_pybind11_state as state
+
+    names = (
+        "Fail",
+        "InvalidArgument",
+        "NoSuchFile",
+        "NoModel",
+        "InvalidProtobuf",
+        "InvalidGraph",
+        "RuntimeException",
+        "NotImplemented",
+        "EPFail",
+    )
+    return tuple(getattr(state, n) for n in names if hasattr(state, n)) + (RuntimeError, ValueError, OSError)
+
+
 def _session(path: Path, providers: list):
     import onnxruntime as ort
 
@@ -126,6 +156,8 @@ def _session(path: Path, providers: list):
     opts.log_severity_level = 3  # errors only: ORT warns about unused initializers and provider fallbacks
     try:
         return ort.InferenceSession(str(path), sess_options=opts, providers=providers)
-    except (RuntimeError, ValueError, OSError) as e:  # ORT's Fail / InvalidProtobuf / NoSuchFile are RuntimeErrors
-        raise WeightsError(f"cannot load the ONNX model {path}: {e}. The file is corrupt or was made by a newer "
-                           "exporter; reinstall the add-on or re-export it.") from e
+    except _ort_errors() as e:
+        raise WeightsError(
+            f"cannot load the ONNX model {path}: {e}. The file is corrupt or was made by a newer "
+            "exporter; reinstall the add-on or re-export it."
+        ) from e

@@ -59,9 +59,17 @@ def to_onnx(model, opset: int = OPSET):
 
     poses, index = example_inputs(model.cfg, 16, 4)
     dims = {"poses": {0: torch.export.Dim("K", min=1)}, "index": {0: torch.export.Dim("B", min=1)}}
-    prog = torch.onnx.export(_module(model), (torch.from_numpy(poses), torch.from_numpy(index)),
-                             input_names=list(ob.INPUTS), output_names=list(ob.OUTPUTS), dynamic_shapes=dims,
-                             opset_version=opset, dynamo=True, external_data=False, verbose=False)
+    prog = torch.onnx.export(
+        _module(model),
+        (torch.from_numpy(poses), torch.from_numpy(index)),
+        input_names=list(ob.INPUTS),
+        output_names=list(ob.OUTPUTS),
+        dynamic_shapes=dims,
+        opset_version=opset,
+        dynamo=True,
+        external_data=False,
+        verbose=False,
+    )
     return prog.model_proto
 
 
@@ -82,8 +90,11 @@ def store_fp16(proto, min_size: int = 64) -> int:
             kept.append(init)
             continue
         kept.append(numpy_helper.from_array(half, init.name + "__fp16"))
-        casts.append(helper.make_node("Cast", [init.name + "__fp16"], [init.name], to=TensorProto.FLOAT,
-                                      name=init.name + "__cast"))
+        casts.append(
+            helper.make_node(
+                "Cast", [init.name + "__fp16"], [init.name], to=TensorProto.FLOAT, name=init.name + "__cast"
+            )
+        )
     del graph.initializer[:]
     graph.initializer.extend(kept)
     nodes = casts + list(graph.node)
@@ -106,9 +117,15 @@ def describe(proto, weights: Path, config_json: str) -> None:
         del node.metadata_props[:]
         node.doc_string = ""
 
-    meta = {ob.META_FORMAT: ob.FORMAT, ob.META_CONFIG: config_json, ob.META_SHA: file_sha256(weights),
-            ob.META_SOURCE: weights.name, "inputs": ",".join(ob.INPUTS), "outputs": ",".join(ob.OUTPUTS),
-            "exporter": f"torch {torch.__version__}, onnx {onnx.__version__}"}
+    meta = {
+        ob.META_FORMAT: ob.FORMAT,
+        ob.META_CONFIG: config_json,
+        ob.META_SHA: file_sha256(weights),
+        ob.META_SOURCE: weights.name,
+        "inputs": ",".join(ob.INPUTS),
+        "outputs": ",".join(ob.OUTPUTS),
+        "exporter": f"torch {torch.__version__}, onnx {onnx.__version__}",
+    }
     del proto.metadata_props[:]
     for k, v in meta.items():
         proto.metadata_props.add(key=k, value=v)
@@ -133,8 +150,9 @@ def check(path: Path, model, tolerance: float = TOLERANCE) -> float:
     return worst
 
 
-def export(weights: str | Path | None = None, out: str | Path | None = None, opset: int = OPSET,
-           fp16_storage: bool = True) -> tuple[Path, float]:
+def export(
+    weights: str | Path | None = None, out: str | Path | None = None, opset: int = OPSET, fp16_storage: bool = True
+) -> tuple[Path, float]:
     """Export, describe, check and atomically write; returns (path, max ONNX-vs-torch difference in metres)."""
     import onnx
     from safetensors import safe_open
@@ -161,8 +179,11 @@ def export(weights: str | Path | None = None, out: str | Path | None = None, ops
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m inference export-onnx", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m inference export-onnx",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--weights", default=None, help="safetensors to export (default: the shipped weights)")
     p.add_argument("-o", "--out", default=None, help="output .onnx (default: beside the weights, same stem)")
     p.add_argument("--opset", type=int, default=OPSET)
