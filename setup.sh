@@ -8,4 +8,4 @@ PY=${PYTHON:-python3}
 # One pip command: bpy pins numpy<2 and must be resolved together with the rest.
 .venv/bin/pip install --disable-pip-version-check -q -r requirements.txt
 [ -d .venv/bpy45/bpy ] || .venv/bin/pip install --disable-pip-version-check -q --no-deps --target .venv/bpy45 bpy==4.5.4
-.venv/bin/python -c "import bpy, torch, mediapipe, cv2; print('ok: bpy', bpy.app.version_string, '| torch', torch.__version__, '| mediapipe', mediapipe.__version__)"
+.venv/bin/python -c "import bpy, torch, mediapipe, cv2, onnxruntime; print('ok: bpy', bpy.app.version_string, '| torch', torch.__version__, '| mediapipe', mediapipe.__version__)"
