@@ -4,6 +4,7 @@ Frames are never accumulated: each key-frame is decoded, run through MediaPipe a
 are kept. Everything a capture owns (reader, landmarker) is created and closed inside `capture`, so the
 Blender add-on can run it in a worker thread and poll `progress` / `should_cancel`.
 """
+
 from __future__ import annotations
 
 import os
@@ -46,8 +47,16 @@ class KeyframePass:
     error: VideoError | None = None
 
 
-def run_pass(path: Path, stride: int, start: int, stop: int | None, detector: PoseDetector,
-             progress: Progress | None, should_cancel: Callable[[], bool] | None, total: int) -> KeyframePass:
+def run_pass(
+    path: Path,
+    stride: int,
+    start: int,
+    stop: int | None,
+    detector: PoseDetector,
+    progress: Progress | None,
+    should_cancel: Callable[[], bool] | None,
+    total: int,
+) -> KeyframePass:
     """Decode key-frames and run MediaPipe on each; a damaged clip ends the pass with `error` set."""
     out = KeyframePass()
     reader = KeyFrameReader(path, stride, start=start, stop=stop, prefetch=2)
@@ -84,12 +93,23 @@ def run_pass(path: Path, stride: int, start: int, stop: int | None, detector: Po
     return out
 
 
-def capture(video_path: str | os.PathLike, stride: int = 10, *, pose_model: str | os.PathLike = "full",
-            person: str | int = "largest", frame_range: tuple[int, int | None] | None = None,
-            device: str = "auto", weights: str | os.PathLike | None = None, progress: Progress | None = None,
-            should_cancel: Callable[[], bool] | None = None, max_people: int = 3,
-            allow_download: bool = False, pose_cache_dir: str | os.PathLike | None = None,
-            lifter: Lifter | None = None, backend: str = "auto") -> CaptureResult:
+def capture(
+    video_path: str | os.PathLike,
+    stride: int = 10,
+    *,
+    pose_model: str | os.PathLike = "full",
+    person: str | int = "largest",
+    frame_range: tuple[int, int | None] | None = None,
+    device: str = "auto",
+    weights: str | os.PathLike | None = None,
+    progress: Progress | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+    max_people: int = 3,
+    allow_download: bool = False,
+    pose_cache_dir: str | os.PathLike | None = None,
+    lifter: Lifter | None = None,
+    backend: str = "auto",
+) -> CaptureResult:
     """Capture the 3D motion of one person in a clip.
 
     stride: run MediaPipe on every stride-th frame (frame t is a key-frame iff (t - start) % stride == 0).
@@ -107,8 +127,10 @@ def capture(video_path: str | os.PathLike, stride: int = 10, *, pose_model: str 
     stride = int(stride)
     if stride < 1:
         raise UpliftError(f"stride must be 1 or more, not {stride}")
-    if not (person in ("largest", "central") or (isinstance(person, (int, np.integer))
-                                                  and not isinstance(person, bool) and person >= 0)):
+    if not (
+        person in ("largest", "central")
+        or (isinstance(person, (int, np.integer)) and not isinstance(person, bool) and person >= 0)
+    ):
         raise UpliftError(f"person must be 'largest', 'central' or a rank (0 = largest), not {person!r}")
     path = Path(video_path)
     info = probe(path)
@@ -118,12 +140,14 @@ def capture(video_path: str | os.PathLike, stride: int = 10, *, pose_model: str 
     if info.frame_count and start >= info.frame_count:
         raise UpliftError(f"frame range starts at {start} but {path} has only {info.frame_count} frames")
     total = (min(int(stop), info.frame_count) if stop is not None else info.frame_count) - start
-    model_path = resolve_pose_model(pose_model, allow_download=allow_download,
-                                    cache_dir=None if pose_cache_dir is None else Path(pose_cache_dir))
+    model_path = resolve_pose_model(
+        pose_model, allow_download=allow_download, cache_dir=None if pose_cache_dir is None else Path(pose_cache_dir)
+    )
 
     with PoseDetector(model_path, num_poses=max(1, int(max_people))) as detector:
-        run = run_pass(path, stride, start, None if stop is None else int(stop), detector, progress,
-                       should_cancel, total)
+        run = run_pass(
+            path, stride, start, None if stop is None else int(stop), detector, progress, should_cancel, total
+        )
     if should_cancel is not None and should_cancel():
         raise CaptureCancelled("capture cancelled; nothing was produced")
 
@@ -137,18 +161,20 @@ def capture(video_path: str | os.PathLike, stride: int = 10, *, pose_model: str 
     t0 = time.perf_counter()
     if lifter is None:
         from .lift import uplift as lifter
-    joints3d = np.asarray(lifter(sel.points2d, image_size=sel.image_size, fps=sel.fps, weights=weights,
-                                 device=device, backend=backend), dtype=np.float32)
+    joints3d = np.asarray(
+        lifter(sel.points2d, image_size=sel.image_size, fps=sel.fps, weights=weights, device=device, backend=backend),
+        dtype=np.float32,
+    )
     uplift_s = time.perf_counter() - t0
     if progress is not None:
         progress("uplift", 1, 1)
     T = len(sel.timestamps)
     if joints3d.shape != (T, NUM_JOINTS, 3):
         raise UpliftError(f"the lifting model returned shape {joints3d.shape}, expected {(T, NUM_JOINTS, 3)}")
-    timings = Timings(decode=run.decode_s, pose2d=run.pose_s, select=select_s, uplift=uplift_s,
-                      total=time.perf_counter() - t_start)
-    result = CaptureResult.from_selection(sel, joints3d, timings, source=str(path), stride=stride,
-                                          frame_start=start)
+    timings = Timings(
+        decode=run.decode_s, pose2d=run.pose_s, select=select_s, uplift=uplift_s, total=time.perf_counter() - t_start
+    )
+    result = CaptureResult.from_selection(sel, joints3d, timings, source=str(path), stride=stride, frame_start=start)
     if run.error is not None:
         result.warnings.append(str(run.error))
         raise PartialCaptureError(str(run.error), result, path=path, frames_read=run.error.frames_read)
@@ -160,20 +186,29 @@ def _check_selection(sel: Selection, run: KeyframePass, path: Path, person: str 
     T, st = len(sel.timestamps), sel.stats
     damaged = run.error
     if damaged is None and T < 2:
-        raise VideoError(f"{path} has only {T} frame{'' if T == 1 else 's'}: a capture needs a clip of 2 frames "
-                         f"or more", path=path, frames_read=T)
+        raise VideoError(
+            f"{path} has only {T} frame{'' if T == 1 else 's'}: a capture needs a clip of 2 frames or more",
+            path=path,
+            frames_read=T,
+        )
     if st.track_id is None and st.people_tracks:
         n = st.people_tracks
-        raise NoPersonError(f"person {person} was requested but only {n} {'person was' if n == 1 else 'people were'}"
-                            f" seen in {path} (0 is the largest)")
+        raise NoPersonError(
+            f"person {person} was requested but only {n} {'person was' if n == 1 else 'people were'}"
+            f" seen in {path} (0 is the largest)"
+        )
     if st.detected == 0:
         if damaged is not None:
             raise PartialCaptureError(str(damaged), None, path=path, frames_read=damaged.frames_read)
-        raise NoPersonError(f"no person found in {path} (looked at {st.keyframes} key-frames). The whole "
-                            f"body should be visible and not too small; a smaller stride may help.")
+        raise NoPersonError(
+            f"no person found in {path} (looked at {st.keyframes} key-frames). The whole "
+            f"body should be visible and not too small; a smaller stride may help."
+        )
     if st.detected < 2:
-        msg = (f"a person was found on only 1 of {st.keyframes} key-frames of {path}: not enough to "
-               f"capture motion; use a smaller stride")
+        msg = (
+            f"a person was found on only 1 of {st.keyframes} key-frames of {path}: not enough to "
+            f"capture motion; use a smaller stride"
+        )
         if damaged is not None:
             raise PartialCaptureError(f"{damaged} ({msg})", None, path=path, frames_read=damaged.frames_read)
         raise NoPersonError(msg)
@@ -202,16 +237,33 @@ def select_person(run: KeyframePass, info: VideoInfo, person: str | int) -> Sele
     world3d[kf[inside]] = mediapipe33_to_h36m17(w33[inside])
     others = [tr for tr in run.tracker.tracks if tr is not track and len(tr.items) >= 2]
     if others:
-        warnings.append(f"{len(others) + 1} people seen; captured the {person} one "
-                        f"(on {len(track.items) if track else 0} of {K} key-frames)")
+        warnings.append(
+            f"{len(others) + 1} people seen; captured the {person} one "
+            f"(on {len(track.items) if track else 0} of {K} key-frames)"
+        )
     stats = CaptureStats(
-        frames=T, keyframes=K, detected=int(detected.sum()), people_max=run.people_max,
-        people_tracks=len(run.tracker.tracks), keyframes_with_people=run.frames_with_people,
+        frames=T,
+        keyframes=K,
+        detected=int(detected.sum()),
+        people_max=run.people_max,
+        people_tracks=len(run.tracker.tracks),
+        keyframes_with_people=run.frames_with_people,
         person=person if isinstance(person, str) else int(person),
-        track_id=None if track is None else track.ident)
-    return Selection(points2d=points2d, world3d=world3d, landmarks33=lm33, world33=w33, detected=detected,
-                     keyframes=kf, timestamps=run.timestamps, fps=_fps(info.fps, run.timestamps),
-                     image_size=(w, h), stats=stats, warnings=tuple(warnings))
+        track_id=None if track is None else track.ident,
+    )
+    return Selection(
+        points2d=points2d,
+        world3d=world3d,
+        landmarks33=lm33,
+        world33=w33,
+        detected=detected,
+        keyframes=kf,
+        timestamps=run.timestamps,
+        fps=_fps(info.fps, run.timestamps),
+        image_size=(w, h),
+        stats=stats,
+        warnings=tuple(warnings),
+    )
 
 
 def _fps(header_fps: float, timestamps: np.ndarray) -> float:

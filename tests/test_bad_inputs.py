@@ -1,5 +1,6 @@
 """Bad inputs through the real CLI in a subprocess: a clear message, exit code 2, no traceback, and no
 output file unless there is something worth keeping (a clip damaged part-way)."""
+
 from __future__ import annotations
 
 import os
@@ -9,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import REPO
 from test_video import write_clip
 
@@ -18,8 +18,14 @@ WALK = "04_sideview_walk_jump_sports2d_1768x994.mp4"  # its index is at the star
 
 def cli(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-m", "inference", "capture", *map(str, args)], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "inference", "capture", *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def make_input(kind: str, tmp: Path, videos_dir: Path) -> Path:
@@ -62,7 +68,7 @@ def test_bad_input_gives_clear_error_and_exit_code(kind: str, tmp_path: Path, vi
     expect, writes = CASES[kind]
     assert p.returncode == 2, p.stderr
     assert "Traceback" not in p.stderr and expect in p.stderr, p.stderr
-    assert f"error: " in p.stderr and str(clip.name) in p.stderr
+    assert "error: " in p.stderr and str(clip.name) in p.stderr
     assert out.exists() == writes
     if writes:
         assert "partial capture written" in p.stderr

@@ -1,5 +1,6 @@
 """2D pose on key-frames against Google's reference BlazePose output, the 33 -> 17 mapping, and the
 people tracker / person choice on synthetic detections."""
+
 from __future__ import annotations
 
 import json
@@ -8,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inference.pose2d.landmarks import mediapipe33_to_h36m17
 from inference import capture
 from inference.pose2d import Detection, PeopleTracker, choose_track, dedupe
 from inference.pose2d.detector import _FLIP33
+from inference.pose2d.landmarks import mediapipe33_to_h36m17
 from inference.skeleton import INDEX
 
 SQUATS = "01_squats_tfjs_720x1280.mp4"

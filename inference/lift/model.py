@@ -11,6 +11,7 @@ once and re-use the embedding in every window that contains it (`forward_tokens`
 step for one batch of windows, the form exported to ONNX. The config (`UpliftConfig`, presets) lives in
 config.py and the numpy pose helpers in poses.py, without torch; both are re-exported here.
 """
+
 from __future__ import annotations
 
 import torch
@@ -21,8 +22,16 @@ from ..skeleton import FLIP_PERM
 from .config import PRESETS, UpliftConfig, get_config
 from .poses import normalize_2d
 
-__all__ = ["PRESETS", "UpliftConfig", "UpliftUpsample", "count_parameters", "flip_2d", "flip_3d", "get_config",
-           "normalize_2d"]
+__all__ = [
+    "PRESETS",
+    "UpliftConfig",
+    "UpliftUpsample",
+    "count_parameters",
+    "flip_2d",
+    "flip_3d",
+    "get_config",
+    "normalize_2d",
+]
 
 
 class DropPath(nn.Module):
@@ -91,7 +100,7 @@ class StridedBlock(nn.Module):
         h = F.relu(self.conv1(self.norm2(x).transpose(1, 2)))
         h = self.conv2(F.pad(h, (self.pad, self.pad))).transpose(1, 2)
         # Residual: the token at the centre of each conv footprint.
-        res = x[:, 1 - self.pad::self.stride][:, : h.shape[1]]
+        res = x[:, 1 - self.pad :: self.stride][:, : h.shape[1]]
         return res + h
 
 
@@ -104,14 +113,16 @@ class UpliftUpsample(nn.Module):
         rates = [cfg.drop_path * i / max(depth - 1, 1) for i in range(depth)]
         self.joint_embed = nn.Linear(2, cfg.d_joint)
         self.joint_pos = nn.Parameter(torch.zeros(1, j, cfg.d_joint))
-        self.spatial = nn.ModuleList(Block(cfg.d_joint, cfg.joint_heads, cfg.joint_mlp, nn.GELU, r)
-                                     for r in rates[: cfg.joint_depth])
+        self.spatial = nn.ModuleList(
+            Block(cfg.d_joint, cfg.joint_heads, cfg.joint_mlp, nn.GELU, r) for r in rates[: cfg.joint_depth]
+        )
         self.spatial_norm = nn.LayerNorm(cfg.d_joint)
         self.pose_token = nn.Linear(j * cfg.d_joint, cfg.d_temp)
         self.upsample_token = nn.Parameter(torch.zeros(1, 1, cfg.d_temp))
         self.temp_pos = nn.Parameter(torch.zeros(1, n, cfg.d_temp))
-        self.temporal = nn.ModuleList(Block(cfg.d_temp, cfg.temp_heads, cfg.temp_mlp, nn.ReLU, r)
-                                      for r in rates[cfg.joint_depth:])
+        self.temporal = nn.ModuleList(
+            Block(cfg.d_temp, cfg.temp_heads, cfg.temp_mlp, nn.ReLU, r) for r in rates[cfg.joint_depth :]
+        )
         self.temporal_norm = nn.LayerNorm(cfg.d_temp)
         self.seq_head = nn.Linear(cfg.d_temp, j * 3)
         blocks, length = [], n

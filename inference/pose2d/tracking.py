@@ -4,6 +4,7 @@
 and `choose_track` picks the performer by a rule after the pass, so the choice uses the whole clip rather
 than whoever happened to be found first.
 """
+
 from __future__ import annotations
 
 import math
@@ -46,8 +47,9 @@ class PeopleTracker:
             prev = tr.last
             gate = min(self.gate + self.gate_per_frame * (frame - tr.last_frame), self.gate_max)
             for j, p in enumerate(people):
-                c = (np.linalg.norm(p.center - prev.center) / max(prev.scale, p.scale)
-                     + 0.5 * abs(math.log(p.scale / prev.scale)))
+                c = np.linalg.norm(p.center - prev.center) / max(prev.scale, p.scale) + 0.5 * abs(
+                    math.log(p.scale / prev.scale)
+                )
                 if c <= gate:
                     cost[i, j] = c
         matched: set[int] = set()
