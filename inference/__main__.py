@@ -14,6 +14,7 @@ COMMANDS = {
         "inference.training.landmark_fit",
         "measure MediaPipe's landmark offsets and noise on rendered humans",
     ),
+    "export-onnx": ("inference.training.export_onnx", "export the lifter to ONNX (capture without torch)"),
     "fetch-model": ("inference.pose2d.bundle", "download / locate the MediaPipe PoseLandmarker bundle"),
 }
 

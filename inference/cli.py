@@ -159,6 +159,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ap.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps for the 3D model")
     ap.add_argument("--weights", type=Path, help="uplifting model weights (.safetensors); default: shipped")
+    ap.add_argument(
+        "--backend",
+        choices=("auto", "onnx", "torch"),
+        default="auto",
+        help="engine for the 3D model: auto (default: ONNX Runtime if the export matches, else torch)",
+    )
     ap.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     ap.add_argument(
         "-v", "--verbose", action="store_true", help="also show the native libraries' log output (MediaPipe, FFmpeg)"
@@ -210,6 +216,7 @@ def _run(args: argparse.Namespace) -> int:
                 progress=bar,
                 max_people=args.max_people,
                 allow_download=args.allow_download,
+                backend=args.backend,
             )
         except PartialCaptureError as exc:
             if bar:

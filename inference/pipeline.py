@@ -108,6 +108,7 @@ def capture(
     allow_download: bool = False,
     pose_cache_dir: str | os.PathLike | None = None,
     lifter: Lifter | None = None,
+    backend: str = "auto",
 ) -> CaptureResult:
     """Capture the 3D motion of one person in a clip.
 
@@ -117,7 +118,9 @@ def capture(
     person: whom to capture when several people are visible - "largest", "central" or a rank by size.
     max_people: people MediaPipe looks for per key-frame; 1 is fastest (MediaPipe follows one person itself,
         `person` is then moot). frame_range: (start, stop) frames, stop exclusive or None for the end.
-    weights / device: passed to the lifting model. lifter: replaces `inference.uplift` (tests, experiments).
+    weights / device / backend: passed to the lifting model (backend: 'auto' | 'onnx' | 'torch'; 'auto' runs
+        ONNX Runtime without importing torch when the shipped export matches the weights).
+        lifter: replaces `inference.uplift` (tests, experiments).
     Raises VideoError, PoseModelError, NoPersonError, WeightsError, CaptureCancelled, PartialCaptureError.
     """
     t_start = time.perf_counter()
@@ -159,7 +162,8 @@ def capture(
     if lifter is None:
         from .lift import uplift as lifter
     joints3d = np.asarray(
-        lifter(sel.points2d, image_size=sel.image_size, fps=sel.fps, weights=weights, device=device), dtype=np.float32
+        lifter(sel.points2d, image_size=sel.image_size, fps=sel.fps, weights=weights, device=device, backend=backend),
+        dtype=np.float32,
     )
     uplift_s = time.perf_counter() - t0
     if progress is not None:

@@ -98,8 +98,8 @@ def test_flip_tta_is_mirror_consistent(monkeypatch: pytest.MonkeyPatch):
     mirrored = px[:, list(FLIP_PERM)].copy()
     mirrored[..., 0] = w - mirrored[..., 0]
     monkeypatch.setattr(lift, "load_model", lambda *a, **k: model)  # random weights, not the shipped ones
-    a = lift.uplift(px, (w, h), 30.0)
-    b = lift.uplift(mirrored, (w, h), 30.0)
+    a = lift.uplift(px, (w, h), 30.0, backend="torch")
+    b = lift.uplift(mirrored, (w, h), 30.0, backend="torch")
     b_back = b[:, list(FLIP_PERM)].copy()
     b_back[..., 0] = -b_back[..., 0]
     np.testing.assert_allclose(a, b_back, atol=1e-5)

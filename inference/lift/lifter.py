@@ -5,7 +5,8 @@ How a clip is mapped onto the model (why: the model runs at one fixed rate, vide
    (frame / fps * grid rate, rounded; grid rate = cfg.fps / cfg.s_out, 30 Hz for the shipped model).
    The model was trained with integer and real-valued strides, so the uneven spacing this gives for e.g.
    24 fps video is in-distribution.
-2. The spatial transformer embeds each key-frame pose once (and its mirror image for flip TTA).
+2. The spatial transformer embeds the key-frame poses a batch of windows uses (and their mirror images for
+   flip TTA), inside the same network call as the temporal part (`forward_windows`).
 3. Windows of n_tok tokens slide over the grid with a hop of `hop` tokens. hop=1 uses the centre head
    (one window per grid frame, as in the paper); hop>1 uses the sequence head for the 2*hop tokens around
    each window centre, cross-faded with triangular weights so neighbouring windows blend without seams.
@@ -15,6 +16,8 @@ How a clip is mapped onto the model (why: the model runs at one fixed rate, vide
 4. Flip TTA averages the prediction with the un-mirrored prediction for the mirrored input.
 5. The grid prediction is interpolated linearly back to the video's frame times; the pelvis is set to 0.
 A clip with no key-frame raises NoPersonError; a single key-frame gives that one pose for every frame.
+
+All of this is numpy, written once; the network itself runs on ONNX Runtime or torch (backends.py).
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ import numpy as np
 
 from ..errors import NoPersonError, UpliftError
 from ..pose2d.landmarks import canonical_torso_2d
-from .weights import load_model
+from .backends import WindowModel, get_backend
+from .poses import mirror_2d, mirror_3d, normalize_2d
+from .weights import load_model  # the torch backend's loader, looked up here at call time (tests replace it)
 
 DEFAULT_HOP = 10
 
@@ -49,6 +54,38 @@ def _padded_keys(g: np.ndarray, n_grid: int, pad: int) -> np.ndarray:
     return idx
 
 
+def _check(pts: np.ndarray, image_size: tuple[int, int], fps: float) -> tuple[int, int]:
+    if pts.ndim != 3 or pts.shape[1:] != (17, 2):
+        raise UpliftError(f"points_2d must have shape [T, 17, 2], got {pts.shape}")
+    if not fps or fps <= 0:
+        raise UpliftError(f"fps must be positive, got {fps}")
+    w, h = int(image_size[0]), int(image_size[1])
+    if w <= 0 or h <= 0:
+        raise UpliftError(f"image_size must be (width, height) in pixels, got {image_size}")
+    return w, h
+
+
+def _batch_call(net: WindowModel, x: np.ndarray, win: np.ndarray, flip_tta: bool) -> tuple[np.ndarray, np.ndarray]:
+    """One network call for a batch of windows (and their mirror images): only the key-frames they use go in.
+
+    win [B, n_tok]: index into x or -1. Returns seq, centre averaged over the flip variants.
+    """
+    used = np.unique(win[win >= 0])
+    if len(used) == 0:  # a window without any key-frame (a long gap): masked out anyway, any pose will do
+        used = np.zeros(1, np.int64)
+    local = np.where(win >= 0, np.searchsorted(used, win), -1)
+    poses = x[used]
+    b = len(win)
+    if flip_tta:
+        poses = np.concatenate([poses, mirror_2d(poses)])
+        local = np.concatenate([local, np.where(local >= 0, local + len(used), -1)])
+    seq, centre = net.windows(poses, local)
+    if flip_tta:
+        seq = 0.5 * (seq[:b] + mirror_3d(seq[b:]))
+        centre = 0.5 * (centre[:b] + mirror_3d(centre[b:]))
+    return seq, centre
+
+
 def uplift(
     points_2d: np.ndarray,
     image_size: tuple[int, int],
@@ -59,24 +96,18 @@ def uplift(
     flip_tta: bool = True,
     batch_size: int = 64,
     hop: int = DEFAULT_HOP,
+    backend: str = "auto",
 ) -> np.ndarray:
     """Sparse 2D [T,17,2] pixels (NaN rows off key-frames) -> float32 [T,17,3] metres, camera coords, pelvis 0.
 
     hop: grid tokens advanced per window (1 = the paper's centre-frame-only sliding window: slowest, see
     docs/model.md for the measured quality/speed trade-off).
+    backend: 'onnx' (ONNX Runtime, no torch), 'torch', or 'auto' = ONNX when onnxruntime is installed and the
+    export beside `weights` matches them, else torch. device: 'auto', 'cpu', or a GPU ('cuda[:N]'; torch also
+    'mps'; ONNX also 'dml', 'coreml').
     """
-    import torch
-
-    from .model import flip_2d, flip_3d, normalize_2d
-
     pts = np.asarray(points_2d, dtype=np.float32)
-    if pts.ndim != 3 or pts.shape[1:] != (17, 2):
-        raise UpliftError(f"points_2d must have shape [T, 17, 2], got {pts.shape}")
-    if not fps or fps <= 0:
-        raise UpliftError(f"fps must be positive, got {fps}")
-    w, h = int(image_size[0]), int(image_size[1])
-    if w <= 0 or h <= 0:
-        raise UpliftError(f"image_size must be (width, height) in pixels, got {image_size}")
+    w, h = _check(pts, image_size, fps)
     hop = max(int(hop), 1)
     n = len(pts)
     key_t = np.flatnonzero(np.isfinite(pts).all(axis=(1, 2)))
@@ -85,40 +116,30 @@ def uplift(
             "no key-frame has a 2D pose, so there is nothing to lift: check that the person is "
             "visible, or lower the stride."
         )
-    model = load_model(weights, device)
-    cfg = model.cfg
-    dev = next(model.parameters()).device
+    net = get_backend(backend, weights, device, torch_loader=load_model)
+    cfg = net.cfg
     g, n_grid = _grid(key_t, n, fps, cfg.fps / cfg.s_out)
-    x = torch.from_numpy(normalize_2d(canonical_torso_2d(pts[key_t]), (w, h))).to(dev)
+    x = normalize_2d(canonical_torso_2d(pts[key_t]), (w, h))
     half = cfg.n_tok // 2
     pad = half + hop
-    idx = torch.from_numpy(_padded_keys(g, n_grid, pad)).to(dev)
+    idx = _padded_keys(g, n_grid, pad)
     centres = np.arange(0, n_grid + hop, hop) if hop > 1 else np.arange(n_grid)
-    offs = torch.arange(-half, half + 1, device=dev)
-    out = torch.zeros(n_grid, 17, 3, device=dev)
-    wsum = torch.zeros(n_grid, device=dev)
-    reach = torch.arange(-hop + 1, hop, device=dev) if hop > 1 else torch.zeros(1, dtype=torch.long, device=dev)
-    tri = (1.0 - reach.abs().float() / hop) if hop > 1 else torch.ones(1, device=dev)
-    variants = [False, True] if flip_tta else [False]
-    with torch.inference_mode():
-        embs = {f: model.embed_poses(flip_2d(x) if f else x) for f in variants}
-        for s in range(0, len(centres), batch_size):
-            c = torch.from_numpy(centres[s : s + batch_size]).to(dev)
-            win = idx[(c[:, None] + offs[None, :]) + pad]  # [B, n_tok] embedding index or -1
-            key = win >= 0
-            pred = 0
-            for f in variants:
-                tokens = embs[f][win.clamp(min=0)]
-                seq, centre = model.forward_tokens(tokens, key)
-                p = seq[:, half + reach] if hop > 1 else centre[:, None]
-                pred = pred + (flip_3d(p) if f else p)
-            pred = pred / len(variants)
-            tgt = c[:, None] + reach[None, :]  # grid positions these predictions belong to
-            ok = (tgt >= 0) & (tgt < n_grid)
-            wts = tri[None, :].expand_as(tgt)[ok]
-            out.index_add_(0, tgt[ok], pred[ok] * wts[:, None, None])
-            wsum.index_add_(0, tgt[ok], wts)
-    grid_pred = (out / wsum.clamp(min=1e-6)[:, None, None]).cpu().numpy()
+    offs = np.arange(-half, half + 1)
+    reach = np.arange(-hop + 1, hop) if hop > 1 else np.zeros(1, np.int64)
+    tri = (1.0 - np.abs(reach) / hop).astype(np.float32) if hop > 1 else np.ones(1, np.float32)
+    out = np.zeros((n_grid, 17, 3), np.float32)
+    wsum = np.zeros(n_grid, np.float32)
+    for s in range(0, len(centres), batch_size):
+        c = centres[s : s + batch_size]
+        win = idx[(c[:, None] + offs[None, :]) + pad]  # [B, n_tok] key-frame index or -1
+        seq, centre = _batch_call(net, x, win, flip_tta)
+        pred = seq[:, half + reach] if hop > 1 else centre[:, None]  # [B, len(reach), 17, 3]
+        tgt = c[:, None] + reach[None, :]  # grid positions these predictions belong to
+        for j in range(len(reach)):  # one reach offset at a time: its targets are distinct, so += is exact
+            ok = (tgt[:, j] >= 0) & (tgt[:, j] < n_grid)
+            out[tgt[ok, j]] += pred[ok, j] * tri[j]
+            wsum[tgt[ok, j]] += tri[j]
+    grid_pred = out / np.maximum(wsum, 1e-6)[:, None, None]
     # Back to the video's frames by time.
     tg = np.arange(n) * (cfg.fps / cfg.s_out) / fps
     i0 = np.clip(np.floor(tg).astype(np.int64), 0, max(n_grid - 2, 0))

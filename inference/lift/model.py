@@ -7,95 +7,31 @@ head) and a refined pose for the centre token (centre head). Shapes:
     -> seq [B, n_tok, 17, 3], centre [B, 17, 3]  (metres, camera coordinates, pelvis-relative)
 
 The spatial transformer runs only on key-frame poses (`embed_poses`), so inference can embed each key-frame
-once and re-use the embedding in every window that contains it (`forward_tokens`).
+once and re-use the embedding in every window that contains it (`forward_tokens`); `forward_windows` is that
+step for one batch of windows, the form exported to ONNX. The config (`UpliftConfig`, presets) lives in
+config.py and the numpy pose helpers in poses.py, without torch; both are re-exported here.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
-
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ..skeleton import FLIP_PERM
+from .config import PRESETS, UpliftConfig, get_config
+from .poses import normalize_2d
 
-
-@dataclass
-class UpliftConfig:
-    """Everything that defines the network; stored as JSON in the weights' metadata."""
-
-    n_joints: int = 17
-    window: int = 81  # N: frames spanned by one window (odd)
-    s_out: int = 1  # output stride: one token every s_out frames
-    d_joint: int = 32
-    joint_depth: int = 4
-    joint_heads: int = 8
-    joint_mlp: int = 64
-    d_temp: int = 384
-    temp_depth: int = 4
-    temp_heads: int = 8
-    temp_mlp: int = 768
-    strides: tuple[int, ...] = (4, 4, 3)
-    paddings: tuple[int, ...] = (1, 0, 0)
-    strided_mlp: int = 768
-    drop_path: float = 0.1
-    fps: float = 50.0  # the frame rate the model was trained at
-    train_strides: tuple[int, ...] = (4, 10, 20)
-
-    @property
-    def n_tok(self) -> int:
-        return (self.window - 1) // self.s_out + 1
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> UpliftConfig:
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(d) - names
-        if unknown:
-            raise ValueError(f"unknown config keys {sorted(unknown)}")
-        d = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
-        return cls(**d)
-
-
-PRESETS: dict[str, UpliftConfig] = {
-    # The paper's configurations (≈10.4 M parameters), 50 Hz.
-    "paper-81": UpliftConfig(
-        window=81, s_out=2, strides=(4, 4, 3), paddings=(1, 0, 0), fps=50.0, train_strides=(4, 10, 20)
-    ),
-    "paper-351": UpliftConfig(
-        window=351, s_out=5, strides=(3, 10, 3), paddings=(0, 0, 0), fps=50.0, train_strides=(5, 10, 20)
-    ),
-    # Shipped model: trains on 2 CPU cores in about an hour; s_out=1 so one model serves every stride.
-    "compact": UpliftConfig(
-        window=81,
-        s_out=1,
-        d_joint=32,
-        joint_depth=2,
-        joint_heads=4,
-        joint_mlp=64,
-        d_temp=128,
-        temp_depth=4,
-        temp_heads=4,
-        temp_mlp=256,
-        strides=(4, 4, 3),
-        paddings=(1, 0, 0),
-        strided_mlp=256,
-        drop_path=0.05,
-        fps=30.0,
-        train_strides=(1, 2, 4, 5, 10, 20),
-    ),
-}
-
-
-def get_config(name: str) -> UpliftConfig:
-    if name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
-    return dataclasses.replace(PRESETS[name])
+__all__ = [
+    "PRESETS",
+    "UpliftConfig",
+    "UpliftUpsample",
+    "count_parameters",
+    "flip_2d",
+    "flip_3d",
+    "get_config",
+    "normalize_2d",
+]
 
 
 class DropPath(nn.Module):
@@ -230,6 +166,15 @@ class UpliftUpsample(nn.Module):
         centre = self.centre_head(self.centre_norm(x[:, 0])).view(b, -1, 3)
         return seq, centre
 
+    def forward_windows(self, poses: torch.Tensor, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """poses [K, 17, 2] and index [B, n_tok] into them (-1 = no key-frame) -> seq, centre.
+
+        Why: the lifter's whole per-batch step in one call, so the ONNX graph (inference/training/export_onnx.py)
+        and the torch backend compute the same thing; only the poses a batch uses are embedded.
+        """
+        tokens = self.embed_poses(poses)[index.clamp(min=0)]
+        return self.forward_tokens(tokens, index >= 0)
+
     def forward(self, x2d: torch.Tensor, key: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         b, n = key.shape
         tokens = torch.zeros(b, n, self.cfg.d_temp, dtype=x2d.dtype, device=x2d.device)
@@ -254,19 +199,3 @@ def flip_3d(x3d: torch.Tensor) -> torch.Tensor:
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
-
-
-def normalize_2d(px, size):
-    """Pixels -> model input: x from [0, w] to [-1, 1], y with the same scale (centred, spans ±h/w).
-
-    px: numpy array or torch tensor [..., 2]; size: (w, h) or an array [..., 2] broadcastable to px.
-    """
-    if isinstance(size, (tuple, list)):
-        w, h = float(size[0]), float(size[1])
-    else:
-        w, h = size[..., 0:1], size[..., 1:2]
-    x = px[..., 0:1] * (2.0 / w) - 1.0
-    y = (px[..., 1:2] - 0.5 * h) * (2.0 / w)
-    if isinstance(px, torch.Tensor):
-        return torch.cat([x, y], dim=-1)
-    return np.concatenate([x, y], axis=-1).astype(np.float32)

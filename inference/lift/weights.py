@@ -6,6 +6,7 @@ the training side's export and every load.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import threading
@@ -19,6 +20,27 @@ WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 DEFAULT_WEIGHTS = WEIGHTS_DIR / "uplift_compact.safetensors"
 _CACHE: dict[tuple, object] = {}
 _LOCK = threading.Lock()
+_HASHES: dict[tuple, str] = {}
+
+
+def resolve_weights(weights: str | Path | None = None) -> Path:
+    """The weights file a call means: the argument, else $UPLIFT_WEIGHTS, else the shipped file."""
+    return Path(weights or os.environ.get("UPLIFT_WEIGHTS") or DEFAULT_WEIGHTS)
+
+
+def file_sha256(path: str | Path) -> str:
+    """sha256 of a file, cached per (path, mtime, size): ties an ONNX export to the safetensors it came from."""
+    path = Path(path)
+    st = path.stat()
+    key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    with _LOCK:
+        if key not in _HASHES:
+            h = hashlib.sha256()
+            with open(path, "rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    h.update(chunk)
+            _HASHES[key] = h.hexdigest()
+        return _HASHES[key]
 
 
 def pick_device(device: str = "auto"):
@@ -41,7 +63,7 @@ def load_model(weights: str | Path | None = None, device: str = "auto"):
 
     from .model import UpliftConfig, UpliftUpsample
 
-    path = Path(weights or os.environ.get("UPLIFT_WEIGHTS") or DEFAULT_WEIGHTS)
+    path = resolve_weights(weights)
     dev = pick_device(device)
     if not path.is_file():
         raise WeightsError(
