@@ -7,10 +7,14 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import UpliftError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .quality import QualityReport
 
 
 @dataclass(frozen=True)
@@ -40,13 +44,14 @@ class CaptureStats:
 
 @dataclass(frozen=True)
 class Timings:
-    """Seconds per stage: decoding, MediaPipe, choosing the person, lifting, and the whole capture."""
+    """Seconds per stage: decoding, MediaPipe, choosing the person, lifting, the quality report, the whole."""
 
     decode: float = 0.0
     pose2d: float = 0.0
     select: float = 0.0
     uplift: float = 0.0
     total: float = 0.0
+    quality: float = 0.0
 
     def as_dict(self) -> dict[str, float]:
         return dataclasses.asdict(self)
@@ -71,6 +76,8 @@ class Selection:
     image_size: tuple[int, int]  # (w, h), display orientation
     stats: CaptureStats
     warnings: tuple[str, ...] = ()
+    crowding: np.ndarray = field(default_factory=lambda: np.zeros(0))  # [K] nearest other person, body heights
+    others: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # [K] other people seen
 
 
 @dataclass(frozen=True)
@@ -93,23 +100,27 @@ class CaptureResult:
     landmarks33: np.ndarray | None = None  # [K, 33, 5]
     world33: np.ndarray | None = None  # [K, 33, 3]
     warnings: list[str] = field(default_factory=list)  # shown to the user; a partial capture adds one
+    stride_mode: str = "fixed"  # "fixed", or "auto": key-frames chosen by motion (`stride` is then the base)
+    report: QualityReport | None = None  # how far to trust the capture, and which frames not to
 
     @classmethod
     def from_selection(cls, sel: Selection, joints3d: np.ndarray, timings: Timings, *, source: str,
-                       stride: int, frame_start: int) -> CaptureResult:
+                       stride: int, frame_start: int, stride_mode: str = "fixed",
+                       report: QualityReport | None = None) -> CaptureResult:
         return cls(joints3d=joints3d, points2d=sel.points2d, keyframes=sel.keyframes, fps=sel.fps,
                    image_size=sel.image_size, timestamps=sel.timestamps, timings=timings, stats=sel.stats,
                    source=source, stride=stride, frame_start=frame_start, detected=sel.detected,
                    world3d=sel.world3d, landmarks33=sel.landmarks33, world33=sel.world33,
-                   warnings=list(sel.warnings))
+                   warnings=list(sel.warnings), stride_mode=stride_mode, report=report)
 
     def save_npz(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
         """Write all arrays plus a JSON `meta` string (no pickles); atomic, refuses to overwrite by default."""
         path = Path(path)
         if path.exists() and not overwrite:
             raise UpliftError(f"{path} already exists; choose another name or allow overwriting")
-        meta = {"source": self.source, "stride": self.stride, "frame_start": self.frame_start,
-                "timings": self.timings.as_dict(), "stats": self.stats.as_dict(), "warnings": self.warnings}
+        meta = {"source": self.source, "stride": self.stride, "stride_mode": self.stride_mode,
+                "frame_start": self.frame_start, "timings": self.timings.as_dict(), "stats": self.stats.as_dict(),
+                "warnings": self.warnings}
         arrays = {"joints3d": self.joints3d, "points2d": self.points2d, "keyframes": self.keyframes,
                   "fps": np.float64(self.fps), "image_size": np.asarray(self.image_size, np.int64),
                   "timestamps": self.timestamps, "detected": self.detected, "stride": np.int64(self.stride),
@@ -117,6 +128,9 @@ class CaptureResult:
         for name in ("world3d", "landmarks33", "world33"):
             if getattr(self, name) is not None:
                 arrays[name] = getattr(self, name)
+        if self.report is not None:  # read back with QualityReport.from_dict(json.loads(str(z["report"])))
+            arrays["report"] = np.str_(self.report.to_json())
+            arrays["confidence"] = self.report.confidence
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
             with open(tmp, "wb") as fh:
