@@ -12,6 +12,7 @@ included); "fixed 10" = the default stride. Idle clips are cut into 20 s pieces.
 
     .venv/bin/python bench/adaptive_stride.py --split train --tune      # choose the defaults
     .venv/bin/python bench/adaptive_stride.py --split val --out runs/adaptive   # the table in BENCHMARKS.md
+    .venv/bin/python bench/adaptive_stride.py --real     # the shared videos: key-frames, passes, seconds
 """
 from __future__ import annotations
 
@@ -159,20 +160,54 @@ def table(summary: dict, cfg: AutoStride) -> str:
 
 
 def tune(clips: list[dict]) -> list[dict]:
-    """A small grid on the given (training) clips. (An earlier grid, base 10-20 x threshold 0.08-0.18 x root
-    weight 0 / 0.5, put auto at effective strides 3-5 on fast clips, where even spacing is as good or better:
-    -3 to +0.4 % "gain"; see BENCHMARKS.md.)"""
+    """A small grid on the given (training) clips (earlier grids: BENCHMARKS.md)."""
     results = []
-    for base, thr, rw in itertools.product((20, 25, 30), (0.2, 0.3), (0.5,)):
-        cfg = AutoStride(base=base, threshold=thr, root_weight=rw)
+    for base, thr, grade in itertools.product((20, 24), (0.2, 0.3), (1.5, 2.0)):
+        cfg = AutoStride(base=base, threshold=thr, grade=grade)
         t0 = time.perf_counter()
         s = summarise(evaluate(clips, cfg))
         results.append({"cfg": asdict(cfg), "summary": s, "seconds": time.perf_counter() - t0})
         f, i = s.get("fast", {}), s.get("idle", {})
-        print(f"base {base:2d} thr {thr:.2f} rw {rw:.1f}: fast gain {100 * f.get('gain_vs_same_calls', 0):+.1f} % "
+        gain = 100 * f.get("gain_vs_same_calls", 0)
+        print(f"base {base:2d} thr {thr:.2f} grade {grade:.1f}: fast gain {gain:+.1f} % "
               f"(eff {f.get('effective_stride', 0):.1f}), idle eff {i.get('effective_stride', 0):.1f} "
-              f"auto {i.get('auto', 0):.1f} vs fixed10 {i.get('fixed10', 0):.1f} mm", flush=True)
+              f"auto {i.get('auto', 0):.1f} vs fixed10 {i.get('fixed10', 0):.1f} mm; fast auto {f.get('auto', 0):.1f} "
+              f"vs fixed10 {f.get('fixed10', 0):.1f}", flush=True)
     return results
+
+
+def real_clips(videos: list[Path], strides=(10, "auto")) -> list[dict]:
+    """The shared clips through the real pipeline (MediaPipe full, shipped lifter), warm: key-frames used,
+    passes over the video, seconds per stage, and what the report flagged."""
+    from inference import capture
+
+    capture(videos[0], 20, max_people=1)  # warm-up: MediaPipe graph, torch, weights
+    rows = []
+    for v in videos:
+        for s in strides:
+            t0 = time.perf_counter()
+            r = capture(v, s)
+            wall = time.perf_counter() - t0
+            rep = r.report
+            rows.append({"clip": v.name, "stride": s, "frames": rep.frames, "keyframes": len(r.keyframes),
+                         "effective_stride": rep.effective_stride, "passes": rep.passes,
+                         "detection_rate": rep.detection_rate, "decode": r.timings.decode,
+                         "pose2d": r.timings.pose2d, "uplift": r.timings.uplift, "total": wall,
+                         "flags": rep.counts(), "jitter": rep.metrics.jitter})
+            print(f"{v.name} stride {s}: {len(r.keyframes)} key-frames, {rep.passes} passes, {wall:.1f} s; "
+                  f"{rep.summary()}", flush=True)
+    return rows
+
+
+def real_table(rows: list[dict]) -> str:
+    lines = ["| clip | stride | key-frames (eff. stride) | passes | decode s | 2D s | 3D s | total s | flags |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        flags = ", ".join(f"{n} {k}" for k, n in r["flags"].items()) or "none"
+        lines.append(f"| {r['clip'].split('_')[0]} | {r['stride']} | {r['keyframes']} ({r['effective_stride']:.1f}) | "
+                     f"{r['passes']} | {r['decode']:.1f} | {r['pose2d']:.1f} | {r['uplift']:.1f} | {r['total']:.1f} | "
+                     f"{flags} |")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -185,11 +220,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--base", type=int)
     ap.add_argument("--threshold", type=float)
     ap.add_argument("--out", type=Path, default=Path("runs/adaptive"))
+    ap.add_argument("--real", action="store_true", help="the shared clips through the real pipeline instead")
     a = ap.parse_args(argv)
+    a.out.mkdir(parents=True, exist_ok=True)
+    if a.real:
+        import os
+
+        shared = Path(os.environ.get("UPLIFT_SHARED", REPO.parent / "shared"))
+        os.environ.setdefault("UPLIFT_POSE_MODEL", str(shared / "models"))
+        rows = real_clips(sorted((shared / "videos").glob("*.mp4")))
+        md = real_table(rows)
+        (a.out / "adaptive_real.json").write_text(json.dumps(rows, indent=1))
+        (a.out / "adaptive_real.md").write_text(md + "\n")
+        print(md)
+        return 0
     clips = synth_clips(a.split, a.per_group, a.max_frames, a.sigma)
     print(f"{len(clips)} clips ({a.split}): " + ", ".join(
         f"{g} {sum(c['group'] == g for c in clips)}" for g in GROUPS), flush=True)
-    a.out.mkdir(parents=True, exist_ok=True)
     if a.tune:
         res = tune(clips)
         (a.out / f"tune_{a.split}.json").write_text(json.dumps(res, indent=1))

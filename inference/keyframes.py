@@ -11,8 +11,17 @@ moved more than `threshold` body heights, ceil(motion / threshold) - 1 frames ar
 (never closer than `min_gap`); a later pass decodes only those frames and checks the new, shorter intervals
 again (bisection with a proportional first step), at most `passes` passes in all. Motion is measured on
 the pose (joints relative to the pelvis) plus the pelvis' own travel, in body heights, so it does not depend
-on the image size or how far away the person is. Where the person was found on one side of an interval only,
-its middle is fetched too, to find where the person was lost or came back.
+on the image size or how far away the person is. Neighbouring spacings are kept within `grade` x of each
+other across each refined interval's borders (the lifter was trained on near-even spacing; an abrupt
+20 -> 2 change costs more than it gains).
+Where the person was found on one side of an interval only, its middle is fetched too, to find where the
+person was lost or came back.
+
+What it buys (BENCHMARKS.md, synthetic clips): on still footage about half the MediaPipe calls of stride 10
+at the same error; on fast footage more calls than stride 10 and a lower error, but *not* a lower error
+than the same number of calls spread evenly: placing key-frames by 2D motion does not beat even spacing
+with this model (even a 2D oracle did not). A motion that starts and ends between two first-pass
+key-frames (20 frames apart) is not seen at all.
 """
 from __future__ import annotations
 
@@ -33,11 +42,12 @@ class AutoStride:
     """Settings of `--stride auto` (defaults chosen on training-split mocap, see BENCHMARKS.md)."""
 
     base: int = 20  # stride of the first pass
-    threshold: float = 0.12  # body heights of 2D motion between neighbouring key-frames that asks for more
+    threshold: float = 0.2  # body heights of 2D motion between neighbouring key-frames that asks for more
     min_gap: int = 2  # frames: added key-frames are never closer than this
     passes: int = 3  # passes over the clip at most, the first included
     root_weight: float = 0.5  # how much the pelvis' own travel counts next to the pose change
     edges: bool = True  # fetch the middle of an interval with the person on one side only
+    grade: float = 1.5  # neighbouring key-frame spacings differ by at most this factor (<= 1: off)
 
     def __post_init__(self) -> None:
         if self.base < 1 or self.min_gap < 1 or self.passes < 1 or not self.threshold > 0:
@@ -78,25 +88,38 @@ def refine(keys: Sequence[int], points: np.ndarray, n_frames: int, cfg: AutoStri
     keys = np.asarray(keys, dtype=np.int64)
     found = np.isfinite(points).all(axis=(1, 2))
     moved = interval_motion(keys, points, cfg.root_weight)
+    gaps = np.diff(keys)
+    room = np.maximum(gaps // cfg.min_gap - 1, 0)  # frames that fit at min_gap spacing
+    add = np.zeros(len(gaps), np.int64)
+    with np.errstate(invalid="ignore"):
+        fast = moved > cfg.threshold
+    add[fast] = np.ceil(moved[fast] / cfg.threshold).astype(np.int64) - 1
+    if cfg.edges:
+        add[(found[:-1] != found[1:]) & (gaps >= 2 * cfg.min_gap)] = 1
+    add = np.minimum(add, room)
+    if cfg.grade > 1:
+        add = _graded(add, gaps, room, np.isfinite(moved), cfg.grade)
     new: set[int] = set()
-    for i, (a, b) in enumerate(zip(keys[:-1], keys[1:])):
-        room = int(b - a) // cfg.min_gap - 1  # frames that fit at min_gap spacing
-        if room < 1:
-            continue
-        if np.isfinite(moved[i]):
-            if moved[i] <= cfg.threshold:
-                continue
-            n = min(math.ceil(moved[i] / cfg.threshold) - 1, room)
-            n = max(n, 1)
-        elif cfg.edges and found[i] != found[i + 1]:
-            n = 1
-        else:
-            continue
+    for a, b, n in zip(keys[:-1], keys[1:], add):
         new.update(int(a + round((b - a) * k / (n + 1))) for k in range(1, n + 1))
     last = int(keys[-1]) if len(keys) else -1
     if len(keys) and found[-1] and n_frames - 1 - last >= max(cfg.min_gap, cfg.base // 2):
         new.add(n_frames - 1)  # the tail would otherwise hold the last pose
     return sorted(new - set(keys.tolist()))
+
+
+def _graded(add: np.ndarray, gaps: np.ndarray, room: np.ndarray, measured: np.ndarray, grade: float) -> np.ndarray:
+    """Add frames where an interval's spacing would be more than `grade` times its neighbour's: the lifter
+    was trained on (nearly) even key-frame spacing, and an abrupt change from 2 to 20 frames costs more than
+    the dense side gains (BENCHMARKS.md). One sweep per pass, so density spreads by one interval per pass,
+    not over the whole clip. Intervals without 2D on both sides are left alone."""
+    spacing = gaps / (add + 1)
+    out = add.copy()
+    for i in np.flatnonzero(measured):
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(add) and measured[j] and spacing[i] > grade * spacing[j]:
+                out[i] = max(out[i], min(room[i], math.ceil(gaps[i] / (grade * spacing[j])) - 1))
+    return out
 
 
 def refine_loop(observe: Observe, keys: np.ndarray, points: np.ndarray, n_frames: int,

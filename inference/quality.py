@@ -22,7 +22,7 @@ from .skeleton import INDEX
 __all__ = ["KINDS", "Evidence", "Flag", "QualityMetrics", "QualityReport", "assess", "foot_slide"]
 
 _ANKLES = (INDEX["LAnkle"], INDEX["RAnkle"])
-CONTACT_M = 0.05  # an ankle within this of the floor level is in contact
+CONTACT_M = 0.025  # an ankle within this of the floor level is in contact
 _FOV_DEG = 60.0  # assumed horizontal field of view for placing the root (as the retargeter's default)
 
 

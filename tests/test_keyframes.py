@@ -67,7 +67,7 @@ def test_motion_is_in_body_heights_and_ignores_one_bad_joint() -> None:
 
 
 def test_refine_adds_frames_in_proportion_to_motion() -> None:
-    cfg = AutoStride(base=20, threshold=0.1, min_gap=2)
+    cfg = AutoStride(base=20, threshold=0.1, min_gap=2, grade=0)
     keys = np.array([0, 20, 40, 60])
     pts = np.repeat(STAND[None], 4, axis=0)
     pts[2, INDEX["LAnkle"]] += [0, -90]  # 0.25 body heights between 20 and 40 and back
@@ -77,6 +77,8 @@ def test_refine_adds_frames_in_proportion_to_motion() -> None:
     assert refine(keys, np.repeat(STAND[None], 4, axis=0), 61, cfg) == []  # still: nothing to add
     assert refine(np.array([0, 2, 4]), pts[:3], 5, cfg) == []  # no room at min_gap
     assert refine(np.array([0, 20]), np.repeat(STAND[None], 2, axis=0), 60, cfg) == [59]  # the tail
+    graded = refine(keys, pts, 61, AutoStride(base=20, threshold=0.1, grade=1.5))
+    assert graded == [10, 27, 33, 47, 53]  # spacing 20 next to 6.7 is too abrupt: 0..20 is split too
 
 
 def test_refine_looks_for_the_edge_of_a_lost_stretch() -> None:
@@ -88,7 +90,7 @@ def test_refine_looks_for_the_edge_of_a_lost_stretch() -> None:
 
 def test_auto_spends_calls_on_the_kick_not_on_standing_still() -> None:
     pts = clip_with_kick()
-    cfg = AutoStride(base=20, threshold=0.12)
+    cfg = AutoStride(base=20, threshold=0.12, grade=0)
     keys, passes = run_auto(pts, cfg)
     assert passes >= 2
     inside = keys[(keys >= 90) & (keys <= 115)]
@@ -98,8 +100,19 @@ def test_auto_spends_calls_on_the_kick_not_on_standing_still() -> None:
     gaps = np.diff(keys)
     assert gaps.min() >= cfg.min_gap and gaps.max() <= cfg.base
     still = clip_with_kick(kick=(0, 0))
-    keys_still, passes_still = run_auto(still, cfg)
+    keys_still, passes_still = run_auto(still, AutoStride())
     assert passes_still <= 2 and len(keys_still) <= 11 and effective_stride(200, len(keys_still)) >= 18
+
+
+def test_graded_spacing_changes_gradually_around_the_kick() -> None:
+    cfg = AutoStride()  # the defaults
+    keys, _ = run_auto(clip_with_kick(), cfg)
+    assert len(keys[(keys >= 90) & (keys <= 115)]) >= 5
+    gaps = np.diff(keys).astype(float)
+    ratio = np.maximum(gaps[1:] / gaps[:-1], gaps[:-1] / gaps[1:])
+    assert ratio.max() < 4, gaps  # 1.5 per sweep, one sweep per pass: no 20 -> 2 cliff
+    assert (np.diff(keys[keys <= 40]) == cfg.base).all() and (np.diff(keys[keys >= 160]) >= cfg.base - 1).all()
+    assert len(keys) < 200 / 6  # still far from every frame
 
 
 def test_interval_motion_and_baseline_helpers() -> None:
