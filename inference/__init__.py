@@ -2,7 +2,7 @@
 
 Public API:
     uplift(points_2d, image_size=(w, h), fps=fps) -> np.ndarray [T, 17, 3]
-    capture(video_path, stride=10, ...) -> CaptureResult
+    capture(video_path, stride=10 | "auto", ...) -> CaptureResult (result.report: QualityReport)
     probe(video_path) -> VideoInfo;  resolve_pose_model(...) / fetch_pose_model(...) -> Path
 The stages, one subpackage each: video/ (decode), pose2d/ (MediaPipe, tracking, landmarks, bundle),
 lift/ (the model and its weights); pipeline.py runs them, result.py is what they hand on; training/ is
@@ -22,6 +22,8 @@ from .errors import (
     VideoError,
     WeightsError,
 )
+from .keyframes import AutoStride
+from .quality import Flag, QualityReport
 from .result import CaptureResult, CaptureStats, Timings
 from .skeleton import JOINT_NAMES, NUM_JOINTS
 
@@ -37,9 +39,9 @@ if TYPE_CHECKING:  # pragma: no cover
 _LAZY = {"uplift": ".lift", "capture": ".pipeline", "probe": ".video", "VideoInfo": ".video",
          "resolve_pose_model": ".pose2d.bundle", "fetch_pose_model": ".pose2d.bundle"}
 
-__all__ = ["JOINT_NAMES", "NUM_JOINTS", "CaptureCancelled", "CaptureResult", "CaptureStats", "NoPersonError",
-           "PartialCaptureError", "PoseModelError", "Timings", "UpliftError", "VideoError", "WeightsError",
-           *_LAZY]
+__all__ = ["JOINT_NAMES", "NUM_JOINTS", "AutoStride", "CaptureCancelled", "CaptureResult", "CaptureStats", "Flag",
+           "NoPersonError", "PartialCaptureError", "PoseModelError", "QualityReport", "Timings", "UpliftError",
+           "VideoError", "WeightsError", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:

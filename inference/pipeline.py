@@ -83,9 +83,8 @@ def capture(video_path: str | os.PathLike, stride: int | str = 10, *, pose_model
 
     def first_progress(row: int) -> None:
         if progress is not None:
-            done = max(total, row + 1)
             share = 1.0 if cfg is None else AUTO_SHARE
-            progress("pose2d", int(share * (row + 1)), done)
+            progress("pose2d", int(share * (row + 1)), max(total, row + 1))
 
     run = KeyframePass()
     with detector() as det:
