@@ -12,6 +12,7 @@ The build and the validation are done by `blender_ext.py` from the bpy module (t
 `blender --command extension build/validate`), with Blender's list of valid tags. torch, MediaPipe and
 OpenCV are not bundled: see docs/blender.md ("Dependencies").
 """
+
 from __future__ import annotations
 
 import argparse
@@ -71,8 +72,9 @@ def build(output_dir: Path) -> Path:
         zip_path.unlink()
     with tempfile.TemporaryDirectory(prefix="uplift_build_") as tmp:
         src = stage(Path(tmp) / manifest["id"])
-        proc = run_ext(cli, "build", "--source-dir", str(src), "--output-filepath", str(zip_path),
-                       "--valid-tags", str(tags))
+        proc = run_ext(
+            cli, "build", "--source-dir", str(src), "--output-filepath", str(zip_path), "--valid-tags", str(tags)
+        )
         if proc.returncode != 0 or not zip_path.is_file():
             raise SystemExit(f"Blender's extension build failed:\n{proc.stdout}{proc.stderr}")
     check = validate(zip_path)

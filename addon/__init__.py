@@ -4,6 +4,7 @@ The add-on is a thin UI over two pure packages (see _pkgs.py): `inference` (vide
 `retarget` (joints -> bone rotations). Heavy dependencies (torch, MediaPipe, OpenCV) are imported only
 when a capture runs, so the add-on registers even before they are installed (Preferences > Install).
 """
+
 from . import bonemap_ui, operators, panels, prefs
 
 _MODULES = (prefs, operators, bonemap_ui, panels)

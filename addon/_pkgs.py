@@ -6,6 +6,7 @@ In a checkout they are top-level packages; in the zip they are subpackages of th
 the add-on's siblings; which import form applies is decided from our own package name, never by trying one
 and falling back (that would hide a real ImportError, e.g. a missing scipy).
 """
+
 from __future__ import annotations
 
 from types import ModuleType

@@ -4,6 +4,7 @@ Everything the write adds (armature, action, 2D-check camera/clip/empties) is cr
 if anything fails half-way, `_Rollback` removes what was added and puts the target rig's action back, so
 a failure leaves the scene as it was even outside Blender's undo (scripts, batch).
 """
+
 import math
 from dataclasses import dataclass, field
 from importlib import import_module
@@ -31,7 +32,8 @@ def retarget_options(options: CaptureOptions) -> Any:
         smoothing="none" if s <= 0.0 else "butterworth",
         cutoff_hz=CUTOFF_LIGHT_HZ * 4.0 ** (-s),
         root_motion="full" if options.root_motion else "in_place",
-        foot_lock=bool(options.foot_locking))
+        foot_lock=bool(options.foot_locking),
+    )
 
 
 @dataclass
@@ -46,8 +48,10 @@ class Applied:
 
     def summary(self, seconds: float) -> str:
         kept = f"; previous action '{self.kept_action.name}' kept in a muted NLA track" if self.kept_action else ""
-        return (f"Captured {self.frames} frames onto '{self.armature.name}' as action '{self.action.name}' "
-                f"({self.bonemap_source}) in {seconds:.1f} s{kept}")
+        return (
+            f"Captured {self.frames} frames onto '{self.armature.name}' as action '{self.action.name}' "
+            f"({self.bonemap_source}) in {seconds:.1f} s{kept}"
+        )
 
 
 _COLLECTIONS = ("objects", "armatures", "actions", "cameras", "movieclips", "collections")
@@ -107,11 +111,16 @@ def choose_bonemap(obj: Any, rest: Any) -> tuple[str, dict[str, Any], dict[str, 
     try:
         clean = bonemap.validate(stored)
     except ValueError as exc:
-        raise inference.UpliftError(f"The bone map stored on '{obj.name}' is invalid: {exc}. Fix it in the Mocap "
-                                    f"tab (Bone Map), or press Clear to use the automatic map.") from None
+        raise inference.UpliftError(
+            f"The bone map stored on '{obj.name}' is invalid: {exc}. Fix it in the Mocap "
+            f"tab (Bone Map), or press Clear to use the automatic map."
+        ) from None
     resolved = bonemap.resolve(clean, rest.names)
-    warnings = [f"Bone map: {seg} -> {clean[seg]!r} is not a bone of '{obj.name}' (renamed or deleted?); "
-                f"{seg} is not animated." for seg in clean if seg not in resolved]
+    warnings = [
+        f"Bone map: {seg} -> {clean[seg]!r} is not a bone of '{obj.name}' (renamed or deleted?); {seg} is not animated."
+        for seg in clean
+        if seg not in resolved
+    ]
     return STORED_SOURCE, resolved, constants, warnings
 
 
@@ -121,17 +130,24 @@ def apply_capture(context: Any, result: Any, options: CaptureOptions) -> Applied
     bpy_keys = _retarget_module("bpy_keys")
     scene = context.scene
     target = _target(context, options.target)
-    motion = motion_mod.retarget_motion(result.joints3d, fps=result.fps, points2d=result.points2d,
-                                        image_size=tuple(result.image_size), options=retarget_options(options))
+    motion = motion_mod.retarget_motion(
+        result.joints3d,
+        fps=result.fps,
+        points2d=result.points2d,
+        image_size=tuple(result.image_size),
+        options=retarget_options(options),
+    )
     name = Path(result.source).stem
     first = int(scene.frame_start)
     scene_fps = scene.render.fps / scene.render.fps_base
     step = scene_fps / float(result.fps)
     warnings = list(motion.warnings)
     if abs(step - 1.0) > 1e-3:
-        warnings.append(f"The video runs at {result.fps:.3g} fps and the scene at {scene_fps:.3g} fps: keys are "
-                        f"spaced {step:.3g} frames apart to keep real-time speed. Set the scene to "
-                        f"{result.fps:.3g} fps before capturing for one key per frame.")
+        warnings.append(
+            f"The video runs at {result.fps:.3g} fps and the scene at {scene_fps:.3g} fps: keys are "
+            f"spaced {step:.3g} frames apart to keep real-time speed. Set the scene to "
+            f"{result.fps:.3g} fps before capturing for one key per frame."
+        )
 
     rollback = _Rollback(target)
     try:
@@ -143,19 +159,31 @@ def apply_capture(context: Any, result: Any, options: CaptureOptions) -> Applied
             if source == STORED_SOURCE:
                 raise inference.UpliftError(
                     f"The bone map stored on '{obj.name}' has no hips or no thigh bone. Set them in the Mocap tab "
-                    f"(Bone Map), or press Clear to use the automatic map.")
+                    f"(Bone Map), or press Clear to use the automatic map."
+                )
             raise inference.UpliftError(
                 f"Could not find the hips and legs in '{obj.name}' (bone names: {', '.join(rest.names[:8])}...). "
-                f"Use a Rigify, Mixamo-style or other humanoid rig, or leave Target Rig empty for a new armature.")
+                f"Use a Rigify, Mixamo-style or other humanoid rig, or leave Target Rig empty for a new armature."
+            )
         report, _pose = bpy_keys.retarget_onto(
-            obj, motion.rotations, motion.root, motion.bone_lengths, name, bonemap=bmap, constants=constants,
-            fps=result.fps, frame_start=first)
+            obj,
+            motion.rotations,
+            motion.root,
+            motion.bone_lengths,
+            name,
+            bonemap=bmap,
+            constants=constants,
+            fps=result.fps,
+            frame_start=first,
+        )
         check = None
         if options.check_2d:
             check = check2d.build(context, result, name, first)
         last = report.frame_range[1]
         if last > scene.frame_end:
-            warnings.append(f"Scene end frame extended from {scene.frame_end} to {math.ceil(last)} to show the capture.")
+            warnings.append(
+                f"Scene end frame extended from {scene.frame_end} to {math.ceil(last)} to show the capture."
+            )
             scene.frame_end = math.ceil(last)
         if target is None:
             for o in context.view_layer.objects:

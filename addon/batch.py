@@ -7,6 +7,7 @@ Each clip starts from an empty scene (or from --rig FILE.blend, to capture onto 
 so one clip cannot leak into the next. A bad clip is reported and skipped; existing outputs are never
 overwritten unless --overwrite. Prints a summary table; exits 1 if any clip failed, 2 on bad arguments.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -65,12 +66,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("-o", "--output-dir", required=True, type=Path)
     ap.add_argument("--format", choices=FORMATS, default="blend")
     ap.add_argument("--stride", type=int, default=10, help="2D pose on every N-th frame (default 10)")
-    ap.add_argument("--pose-model", default="full",
-                    help="lite, full, or the path of a MediaPipe .task bundle (default full)")
+    ap.add_argument(
+        "--pose-model", default="full", help="lite, full, or the path of a MediaPipe .task bundle (default full)"
+    )
     ap.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
     ap.add_argument("--person", default="largest", help="largest, central, or a size rank (0 = largest)")
-    ap.add_argument("--frame-range", nargs=2, type=int, metavar=("START", "END"),
-                    help="video frames to capture, END inclusive")
+    ap.add_argument(
+        "--frame-range", nargs=2, type=int, metavar=("START", "END"), help="video frames to capture, END inclusive"
+    )
     ap.add_argument("--smoothing", type=float, default=0.5)
     ap.add_argument("--no-root-motion", action="store_true")
     ap.add_argument("--no-foot-locking", action="store_true")
@@ -117,13 +120,25 @@ def _export(bpy: Any, fmt: str, out: Path, armature: Any, action: Any) -> None:
         bpy.ops.wm.save_as_mainfile(filepath=str(tmp), copy=True, compress=True)
     elif fmt == "bvh":
         _enable("io_anim_bvh")
-        bpy.ops.export_anim.bvh(filepath=str(tmp), frame_start=start, frame_end=end, global_scale=1.0,
-                                rotate_mode="NATIVE", root_transform_only=False)
+        bpy.ops.export_anim.bvh(
+            filepath=str(tmp),
+            frame_start=start,
+            frame_end=end,
+            global_scale=1.0,
+            rotate_mode="NATIVE",
+            root_transform_only=False,
+        )
     else:
         _enable("io_scene_fbx")
-        bpy.ops.export_scene.fbx(filepath=str(tmp), use_selection=True, object_types={"ARMATURE"},
-                                 bake_anim=True, bake_anim_use_all_actions=False, add_leaf_bones=False,
-                                 bake_anim_use_nla_strips=False)
+        bpy.ops.export_scene.fbx(
+            filepath=str(tmp),
+            use_selection=True,
+            object_types={"ARMATURE"},
+            bake_anim=True,
+            bake_anim_use_all_actions=False,
+            add_leaf_bones=False,
+            bake_anim_use_nla_strips=False,
+        )
     if not tmp.is_file():
         raise RuntimeError(f"the {fmt} exporter wrote nothing")
     if out.exists() and not _OVERWRITE[0]:  # appeared while we worked: never clobber
@@ -151,9 +166,17 @@ def capture_one(bpy: Any, clip: Path, out: Path, args: argparse.Namespace) -> Ou
     if args.frame_range:
         frame_range = (args.frame_range[0], args.frame_range[1] + 1)
     options = job_mod.CaptureOptions(
-        video=str(clip), stride=args.stride, pose_model=args.pose_model, person=_person(args.person),
-        frame_range=frame_range, device=args.device, target=target, smoothing=args.smoothing,
-        root_motion=not args.no_root_motion, foot_locking=not args.no_foot_locking)
+        video=str(clip),
+        stride=args.stride,
+        pose_model=args.pose_model,
+        person=_person(args.person),
+        frame_range=frame_range,
+        device=args.device,
+        target=target,
+        smoothing=args.smoothing,
+        root_motion=not args.no_root_motion,
+        foot_locking=not args.no_foot_locking,
+    )
     shown = {"stage": "", "at": 0.0}
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -171,8 +194,15 @@ def capture_one(bpy: Any, clip: Path, out: Path, args: argparse.Namespace) -> Ou
     applied = apply.apply_capture(bpy.context, result, options)
     _export(bpy, args.format, out, applied.armature, applied.action)
     warnings = capture_job.warnings + list(getattr(result, "warnings", [])) + applied.warnings
-    return Outcome(clip, "ok", out, frames=len(result.joints3d), keyframes=len(result.keyframes),
-                   seconds=time.perf_counter() - t0, message="; ".join(warnings))
+    return Outcome(
+        clip,
+        "ok",
+        out,
+        frames=len(result.joints3d),
+        keyframes=len(result.keyframes),
+        seconds=time.perf_counter() - t0,
+        message="; ".join(warnings),
+    )
 
 
 def summary(outcomes: list[Outcome]) -> str:
@@ -181,8 +211,16 @@ def summary(outcomes: list[Outcome]) -> str:
         detail = str(o.output) if o.status == "ok" else o.message
         if o.status == "ok" and o.message:
             detail += f"  (warning: {o.message})"
-        rows.append((o.clip.name, o.status, str(o.frames or ""), str(o.keyframes or ""),
-                     f"{o.seconds:.1f}s" if o.seconds else "", detail))
+        rows.append(
+            (
+                o.clip.name,
+                o.status,
+                str(o.frames or ""),
+                str(o.keyframes or ""),
+                f"{o.seconds:.1f}s" if o.seconds else "",
+                detail,
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r[:5], widths)) + "  " + r[5] for r in rows]
     counts = {s: sum(o.status == s for o in outcomes) for s in ("ok", "failed", "skipped")}
@@ -192,7 +230,7 @@ def summary(outcomes: list[Outcome]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     if argv is None:
-        argv = sys.argv[sys.argv.index("--") + 1:] if "--" in sys.argv else sys.argv[1:]
+        argv = sys.argv[sys.argv.index("--") + 1 :] if "--" in sys.argv else sys.argv[1:]
     args = parse_args(argv)
     _OVERWRITE[0] = bool(args.overwrite)
     import bpy
@@ -220,8 +258,9 @@ def main(argv: list[str] | None = None) -> int:
             import traceback
 
             traceback.print_exc()
-            outcomes.append(Outcome(clip, "failed", seconds=time.perf_counter() - t0,
-                                    message=f"{type(exc).__name__}: {exc}"))
+            outcomes.append(
+                Outcome(clip, "failed", seconds=time.perf_counter() - t0, message=f"{type(exc).__name__}: {exc}")
+            )
     print(summary(outcomes))
     return 1 if any(o.status == "failed" for o in outcomes) else 0
 

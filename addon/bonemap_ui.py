@@ -9,6 +9,7 @@ entries of the same segment in order. Entries with an empty bone are placeholder
 Only the operators here (Guess, Load, Clear, add/remove a chain bone) and the user's own edits change it;
 a capture only reads it.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,6 +40,7 @@ def user_preset_dir(create: bool = True) -> Path:
 
 # ---------------------------------------------------------------- stored map <-> plain bone map
 
+
 def _on_edit(self: Any, context: Any) -> None:
     group = getattr(self.id_data, "uplift_bonemap", None)
     if group is not None and not group.edited:
@@ -49,8 +51,9 @@ class UPLIFT_BoneMapEntry(bpy.types.PropertyGroup):
     """One bone of one segment (a segment with a chain has several entries, in chain order)."""
 
     segment: StringProperty(name="Segment")  # type: ignore[valid-type]
-    bone: StringProperty(name="Bone", description="Bone of the target rig that follows this body segment",
-                         update=_on_edit)  # type: ignore[valid-type]
+    bone: StringProperty(
+        name="Bone", description="Bone of the target rig that follows this body segment", update=_on_edit
+    )  # type: ignore[valid-type]
 
 
 class UPLIFT_BoneMap(bpy.types.PropertyGroup):
@@ -59,8 +62,7 @@ class UPLIFT_BoneMap(bpy.types.PropertyGroup):
     entries: CollectionProperty(type=UPLIFT_BoneMapEntry)  # type: ignore[valid-type]
     source: StringProperty(name="Source")  # type: ignore[valid-type]
     edited: BoolProperty(name="Edited")  # type: ignore[valid-type]
-    constants: StringProperty(name="Constants", description="JSON: F-curve data path -> value",
-                              options={"HIDDEN"})  # type: ignore[valid-type]
+    constants: StringProperty(name="Constants", description="JSON: F-curve data path -> value", options={"HIDDEN"})  # type: ignore[valid-type]
 
 
 def stored_map(obj: Any) -> tuple[dict[str, Any], dict[str, float]]:
@@ -87,7 +89,7 @@ def store_map(obj: Any, bmap: dict[str, Any], constants: dict[str, float] | None
     group.entries.clear()
     for seg in bonemap_lib().SEGMENT_NAMES:
         v = bmap.get(seg)
-        for bone in ([v] if isinstance(v, str) else list(v or [""])):
+        for bone in [v] if isinstance(v, str) else list(v or [""]):
             e = group.entries.add()
             e.segment, e.bone = seg, bone
     group.constants = json.dumps(dict(constants or {}), sort_keys=True)
@@ -141,13 +143,15 @@ def _preset_items(self: Any, context: Any) -> list[tuple[str, str, str]]:
         key = (str(d), ())
     if key != _ITEMS["key"]:
         found, _bad = presets()
-        _ITEMS["items"] = [(n, n, (p.description or n) + (" (built-in)" if p.builtin else " (user preset)"))
-                           for n, p in found.items()] or [("NONE", "No presets", "")]
+        _ITEMS["items"] = [
+            (n, n, (p.description or n) + (" (built-in)" if p.builtin else " (user preset)")) for n, p in found.items()
+        ] or [("NONE", "No presets", "")]
         _ITEMS["key"] = key
     return _ITEMS["items"]
 
 
 # ---------------------------------------------------------------- operators
+
 
 def target_rig(context: Any, name: str = "") -> Any | None:
     """The armature the operator works on: `name`, else the Mocap tab's Target Rig."""
@@ -157,15 +161,19 @@ def target_rig(context: Any, name: str = "") -> Any | None:
 
 
 class _RigOperator:
-    rig: StringProperty(name="Rig", description="Armature object (empty: the Mocap tab's Target Rig)",
-                        options={"SKIP_SAVE"})  # type: ignore[valid-type]
+    rig: StringProperty(
+        name="Rig", description="Armature object (empty: the Mocap tab's Target Rig)", options={"SKIP_SAVE"}
+    )  # type: ignore[valid-type]
 
     def target(self, context: Any) -> Any | None:
         """The rig, or None after reporting why it cannot be edited."""
         obj = target_rig(context, self.rig)
         if obj is None:
-            self.report({"ERROR"}, f"'{self.rig or context.scene.uplift_capture.target_rig}' is not an armature "
-                                   f"in this scene; choose a Target Rig first.")
+            self.report(
+                {"ERROR"},
+                f"'{self.rig or context.scene.uplift_capture.target_rig}' is not an armature "
+                f"in this scene; choose a Target Rig first.",
+            )
         elif obj.library is not None:
             self.report({"ERROR"}, f"'{obj.name}' is linked from a library; make it local to store a bone map.")
             return None
@@ -213,8 +221,10 @@ class UPLIFT_OT_bonemap_clear(_RigOperator, bpy.types.Operator):
         if obj is None:
             return {"CANCELLED"}
         store_map(obj, {}, {}, "")
-        self.report({"INFO"}, f"Bone map of '{obj.name}' cleared: captures use a matching preset or the name "
-                              f"guess until bones are set")
+        self.report(
+            {"INFO"},
+            f"Bone map of '{obj.name}' cleared: captures use a matching preset or the name guess until bones are set",
+        )
         return {"FINISHED"}
 
 
@@ -225,8 +235,9 @@ class UPLIFT_OT_bonemap_load(_RigOperator, bpy.types.Operator):
     bl_label = "Load Bone-Map Preset"
     bl_options = {"REGISTER", "UNDO"}
 
-    preset: StringProperty(name="Preset", description="Preset name (empty: the one chosen in the panel)",
-                           options={"SKIP_SAVE"})  # type: ignore[valid-type]
+    preset: StringProperty(
+        name="Preset", description="Preset name (empty: the one chosen in the panel)", options={"SKIP_SAVE"}
+    )  # type: ignore[valid-type]
 
     def execute(self, context: Any) -> set[str]:
         obj = self.target(context)
@@ -247,8 +258,11 @@ class UPLIFT_OT_bonemap_load(_RigOperator, bpy.types.Operator):
         store_map(obj, bmap, p.constants, p.name)
         lost = [s for s in p.bonemap if s not in bmap]
         if lost:
-            self.report({"WARNING"}, f"Preset '{name}': bones for {', '.join(lost)} are not in '{obj.name}'; "
-                                     f"those segments are left unmapped.")
+            self.report(
+                {"WARNING"},
+                f"Preset '{name}': bones for {', '.join(lost)} are not in '{obj.name}'; "
+                f"those segments are left unmapped.",
+            )
         self.report({"INFO"}, f"Bone map of '{obj.name}' loaded from preset '{name}': {len(bmap)} segments")
         return {"FINISHED"}
 
@@ -261,8 +275,9 @@ class UPLIFT_OT_bonemap_save_preset(_RigOperator, bpy.types.Operator):
     bl_options = {"REGISTER"}
 
     preset_name: StringProperty(name="Name", description="Preset name")  # type: ignore[valid-type]
-    overwrite: BoolProperty(name="Replace Existing", default=False, options={"SKIP_SAVE"},
-                            description="Replace a preset of the same name")  # type: ignore[valid-type]
+    overwrite: BoolProperty(
+        name="Replace Existing", default=False, options={"SKIP_SAVE"}, description="Replace a preset of the same name"
+    )  # type: ignore[valid-type]
 
     def invoke(self, context: Any, event: Any) -> set[str]:
         obj = target_rig(context, self.rig)
@@ -285,14 +300,16 @@ class UPLIFT_OT_bonemap_save_preset(_RigOperator, bpy.types.Operator):
         existing = presets()[0].get(name)
         if existing is not None and not self.overwrite:
             kind = "built-in preset" if existing.builtin else "preset"
-            self.report({"ERROR"}, f"A {kind} named '{name}' already exists; choose another name or tick "
-                                   f"Replace Existing.")
+            self.report(
+                {"ERROR"}, f"A {kind} named '{name}' already exists; choose another name or tick Replace Existing."
+            )
             return {"CANCELLED"}
         group = obj.uplift_bonemap
         desc = f"Saved from '{obj.name}'" + (f" (started from {group.source})" if group.source else "")
         try:
-            path = bonemap_lib().save_preset(user_preset_dir(create=True), name, bmap, desc, constants,
-                                          overwrite=self.overwrite)
+            path = bonemap_lib().save_preset(
+                user_preset_dir(create=True), name, bmap, desc, constants, overwrite=self.overwrite
+            )
         except FileExistsError as exc:
             self.report({"ERROR"}, f"{exc}; choose another name or tick Replace Existing.")
             return {"CANCELLED"}
@@ -349,9 +366,16 @@ class UPLIFT_OT_bonemap_remove_bone(_RigOperator, bpy.types.Operator):
         return {"FINISHED"}
 
 
-CLASSES = (UPLIFT_BoneMapEntry, UPLIFT_BoneMap, UPLIFT_OT_bonemap_guess, UPLIFT_OT_bonemap_clear,
-           UPLIFT_OT_bonemap_load, UPLIFT_OT_bonemap_save_preset, UPLIFT_OT_bonemap_add_bone,
-           UPLIFT_OT_bonemap_remove_bone)
+CLASSES = (
+    UPLIFT_BoneMapEntry,
+    UPLIFT_BoneMap,
+    UPLIFT_OT_bonemap_guess,
+    UPLIFT_OT_bonemap_clear,
+    UPLIFT_OT_bonemap_load,
+    UPLIFT_OT_bonemap_save_preset,
+    UPLIFT_OT_bonemap_add_bone,
+    UPLIFT_OT_bonemap_remove_bone,
+)
 
 
 def register() -> None:
@@ -359,7 +383,8 @@ def register() -> None:
         bpy.utils.register_class(cls)
     bpy.types.Object.uplift_bonemap = bpy.props.PointerProperty(type=UPLIFT_BoneMap)
     bpy.types.WindowManager.uplift_bonemap_preset = EnumProperty(
-        name="Preset", description="Bone-map preset to load (built-in and your saved ones)", items=_preset_items)
+        name="Preset", description="Bone-map preset to load (built-in and your saved ones)", items=_preset_items
+    )
 
 
 def unregister() -> None:

@@ -7,6 +7,7 @@ key-frames the points hold (constant interpolation), which is exactly what the m
 The background is stretched to the camera frame and the points are placed in the same normalised frame,
 so they line up whatever the scene's render resolution is when the check is made.
 """
+
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,8 +33,9 @@ def frame_extent(scene: Any) -> tuple[float, float]:
     return (1.0, h / w) if w >= h else (w / h, 1.0)
 
 
-def pixels_to_camera(points: np.ndarray, image_size: tuple[int, int], extent: tuple[float, float],
-                     depth: float = 1.0) -> np.ndarray:
+def pixels_to_camera(
+    points: np.ndarray, image_size: tuple[int, int], extent: tuple[float, float], depth: float = 1.0
+) -> np.ndarray:
     """[..., 2] pixels (x right, y down) -> [..., 3] camera-local positions on the stretched frame."""
     w, h = image_size
     ew, eh = extent
@@ -69,8 +71,9 @@ def build(context: Any, result: Any, name: str, first_frame: int) -> Check2D:
     cam.rotation_euler = (np.pi / 2, 0.0, 0.0)  # looks along +Y, like the front view
     coll.objects.link(cam)
 
-    pts = pixels_to_camera(np.asarray(result.points2d, dtype=np.float64), tuple(result.image_size),
-                           frame_extent(scene), depth=1.0)
+    pts = pixels_to_camera(
+        np.asarray(result.points2d, dtype=np.float64), tuple(result.image_size), frame_extent(scene), depth=1.0
+    )
     rows = [int(r) for r in np.asarray(result.keyframes)]
     check = Check2D(coll, cam, clip)
     for j, joint in enumerate(inference.JOINT_NAMES):

@@ -8,6 +8,7 @@ sys.path. Nothing else of the user's Python is touched. Without internet access 
 Online Access" off) the same install works from a folder of wheels (`--no-index --find-links`).
 No bpy here: the operator in prefs.py passes the folder and the online flag in.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -119,8 +120,17 @@ def pip_command(
     python: str | None = None,
 ) -> list[str]:
     """The pip call. With `wheel_dir` pip never touches the network (--no-index)."""
-    cmd = [python or sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
-           "--upgrade", "--target", str(target)]
+    cmd = [
+        python or sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--disable-pip-version-check",
+        "--no-input",
+        "--upgrade",
+        "--target",
+        str(target),
+    ]
     if wheel_dir is not None:
         cmd += ["--no-index", "--find-links", str(wheel_dir)]
     if constraints is not None:
@@ -161,7 +171,8 @@ class InstallJob:
         if self.wheel_dir is None and not self.online:
             raise PermissionError(
                 "Online access is off (Preferences > System > Network > Allow Online Access). Turn it on to "
-                "install the dependencies from PyPI, or choose 'Install from Folder' with a folder of wheels.")
+                "install the dependencies from PyPI, or choose 'Install from Folder' with a folder of wheels."
+            )
         if self.wheel_dir is not None and not Path(self.wheel_dir).is_dir():
             raise FileNotFoundError(f"Wheel folder not found: {self.wheel_dir}")
 
@@ -169,22 +180,29 @@ class InstallJob:
         self.target.mkdir(parents=True, exist_ok=True)
         constraints = self.target.parent / "uplift_constraints.txt"
         constraints.write_text(numpy_constraint())
-        return pip_command(self.target, self.requirements, wheel_dir=self.wheel_dir,
-                           constraints=constraints, python=self.python)
+        return pip_command(
+            self.target, self.requirements, wheel_dir=self.wheel_dir, constraints=constraints, python=self.python
+        )
 
     def _ensure_pip(self, python: str) -> None:
         probe = subprocess.run([python, "-m", "pip", "--version"], capture_output=True, text=True)
         if probe.returncode != 0:  # older Blender builds ship without pip
-            subprocess.run([python, "-m", "ensurepip", "--default-pip"], capture_output=True, text=True,
-                           check=True, env=_clean_env())
+            subprocess.run(
+                [python, "-m", "ensurepip", "--default-pip"],
+                capture_output=True,
+                text=True,
+                check=True,
+                env=_clean_env(),
+            )
 
     def run(self) -> int:
         """Blocking install; returns pip's exit code (0 = installed). Output lines are kept for the report."""
         self.check()
         cmd = self.command()
         self._ensure_pip(cmd[0])
-        self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                      env=_clean_env())
+        self._proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_clean_env()
+        )
         assert self._proc.stdout is not None
         for line in self._proc.stdout:
             line = line.rstrip()

@@ -4,6 +4,7 @@ Why a thread and not a subprocess: the result is a few numpy arrays that the mai
 MediaPipe/torch release the GIL while they compute, so Blender's UI stays responsive. The scene is only
 touched afterwards, on the main thread (apply.py), so a cancelled or failed capture changes nothing.
 """
+
 from __future__ import annotations
 
 import math
@@ -54,8 +55,9 @@ def _model_key(pose_model: str) -> str:
     return "pose2d_lite" if "lite" in Path(str(pose_model)).name else "pose2d_full"
 
 
-def estimate_seconds(frame_count: int, stride: int, pose_model: str = "full",
-                     width: int = 1280, height: int = 720) -> float:
+def estimate_seconds(
+    frame_count: int, stride: int, pose_model: str = "full", width: int = 1280, height: int = 720
+) -> float:
     """Expected run time of a capture: decoding every frame, 2D pose on every stride-th, uplift + keys per frame.
 
     A linear model (cost per frame per stage) is enough because every stage is linear in its count;
@@ -64,14 +66,24 @@ def estimate_seconds(frame_count: int, stride: int, pose_model: str = "full",
     stride = max(1, int(stride))
     keyframes = math.ceil(frame_count / stride)
     mpix = width * height / 1e6
-    return (frame_count * mpix * _costs["decode_per_mpix_frame"]
-            + keyframes * _costs[_model_key(pose_model)]
-            + frame_count * (_costs["uplift_per_frame"] + _costs["retarget_per_frame"]))
+    return (
+        frame_count * mpix * _costs["decode_per_mpix_frame"]
+        + keyframes * _costs[_model_key(pose_model)]
+        + frame_count * (_costs["uplift_per_frame"] + _costs["retarget_per_frame"])
+    )
 
 
-def learn(timings: dict[str, float], frame_count: int, keyframes: int, pose_model: str,
-          width: int, height: int, retarget_seconds: float | None = None) -> None:
+def learn(
+    timings: dict[str, float],
+    frame_count: int,
+    keyframes: int,
+    pose_model: str,
+    width: int,
+    height: int,
+    retarget_seconds: float | None = None,
+) -> None:
     """Update the cost model from a finished capture's measured stage times (moving average)."""
+
     def blend(key: str, value: float) -> None:
         if value > 0 and math.isfinite(value):
             _costs[key] = 0.5 * _costs[key] + 0.5 * value
@@ -96,8 +108,12 @@ def format_seconds(seconds: float) -> str:
 class CaptureJob:
     """Runs one capture. `start()` uses a worker thread (UI), `run()` blocks (scripts, batch, tests)."""
 
-    def __init__(self, options: CaptureOptions, capture_fn: Callable[..., Any] | None = None,
-                 on_progress: Callable[[str, int, int], None] | None = None) -> None:
+    def __init__(
+        self,
+        options: CaptureOptions,
+        capture_fn: Callable[..., Any] | None = None,
+        on_progress: Callable[[str, int, int], None] | None = None,
+    ) -> None:
         self.options = options
         self._on_progress = on_progress  # called from the worker thread (batch prints it)
         self._capture = capture_fn or inference.capture
@@ -126,9 +142,16 @@ class CaptureJob:
             if not Path(o.video).is_file():
                 raise inference.VideoError(f"Video file not found: {o.video}")
             self.result = self._capture(
-                o.video, stride=o.stride, pose_model=o.pose_model, person=o.person,
-                frame_range=o.frame_range, device=o.device, progress=self._progress,
-                should_cancel=self._cancel.is_set, **o.extra)
+                o.video,
+                stride=o.stride,
+                pose_model=o.pose_model,
+                person=o.person,
+                frame_range=o.frame_range,
+                device=o.device,
+                progress=self._progress,
+                should_cancel=self._cancel.is_set,
+                **o.extra,
+            )
         except Exception as exc:
             partial = getattr(exc, "result", None)  # PartialCaptureError: damaged clip, frames before it kept
             if partial is None or self._cancel.is_set():

@@ -6,6 +6,7 @@ capture has succeeded; then apply.py writes the armature/action in one go and th
 Blender records exactly one undo step. Cancel or failure returns CANCELLED: no undo step, scene unchanged.
 Scripts, batch and tests use EXEC (`bpy.ops.uplift.capture_video(filepath=...)`), which runs synchronously.
 """
+
 import time
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ def _video_info(path: str) -> Any | None:
             from importlib import import_module
 
             from ._pkgs import inference
+
             video = import_module(".video", inference.__name__)
             _INFO_CACHE[key] = video.probe(p)
         except Exception:  # noqa: BLE001 - unreadable clip or missing deps: no estimate, capture reports why
@@ -68,8 +70,12 @@ class UPLIFT_OT_capture_video(bpy.types.Operator):
 
     # ---------------------------------------------------------------------------------------------------
     def _options(self, context: Any) -> job.CaptureOptions:
-        return props.to_options(self, bpy.path.abspath(self.filepath), device=prefs.device(context),
-                                pose_model=prefs.pose_model_arg(self.pose_model, context))
+        return props.to_options(
+            self,
+            bpy.path.abspath(self.filepath),
+            device=prefs.device(context),
+            pose_model=prefs.pose_model_arg(self.pose_model, context),
+        )
 
     def _check(self, context: Any) -> str:
         """Refuse early with a message the user can act on, before any work is done."""
@@ -147,8 +153,9 @@ class UPLIFT_OT_capture_video(bpy.types.Operator):
             return {"PASS_THROUGH"}
         if self._job.error is None and context.mode not in {"OBJECT", "POSE"}:
             # The user entered Edit Mode meanwhile: keep the finished capture until the scene can take it.
-            context.workspace.status_text_set("Uplift capture ready: return to Object or Pose Mode to apply it "
-                                              "(Esc discards it)")
+            context.workspace.status_text_set(
+                "Uplift capture ready: return to Object or Pose Mode to apply it (Esc discards it)"
+            )
             return {"PASS_THROUGH"}
         self._end_modal(context)
         if self._job.error is not None or self._job.result is None:
@@ -190,13 +197,21 @@ class UPLIFT_OT_capture_video(bpy.types.Operator):
 
             if not isinstance(exc, inference.UpliftError):
                 import traceback
+
                 traceback.print_exc()
             self.report({"ERROR"}, f"Could not write the animation: {exc}")
             return {"CANCELLED"}
         frames = len(result.joints3d)
         w, h = result.image_size
-        job.learn(result.timings.as_dict(), frames, len(result.keyframes), capture_job.options.pose_model,
-                  int(w), int(h), time.perf_counter() - t0)
+        job.learn(
+            result.timings.as_dict(),
+            frames,
+            len(result.keyframes),
+            capture_job.options.pose_model,
+            int(w),
+            int(h),
+            time.perf_counter() - t0,
+        )
         for warning in capture_job.warnings + list(getattr(result, "warnings", [])) + applied.warnings:
             self.report({"WARNING"}, str(warning))
         self.report({"INFO"}, applied.summary(capture_job.finished - capture_job.started))

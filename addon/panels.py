@@ -1,5 +1,6 @@
 """3D viewport sidebar (N panel, "Mocap" tab): the capture options kept per scene, an estimate and the button;
 below it the Target Rig's bone map (operators and storage in bonemap_ui.py)."""
+
 from typing import Any
 
 import bpy

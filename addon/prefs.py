@@ -1,4 +1,5 @@
 """Preferences: pose-model location, device, dependencies (status + one-click install) and the model download."""
+
 import os
 from pathlib import Path
 from typing import Any
@@ -60,17 +61,21 @@ class UPLIFT_AddonPreferences(bpy.types.AddonPreferences):
 
     pose_model_path: StringProperty(  # type: ignore[valid-type]
         name="Pose Model",
-        description=("MediaPipe PoseLandmarker bundle (.task), or a folder holding pose_landmarker_lite.task / "
-                     "pose_landmarker_full.task. Empty: the add-on's cache folder"),
+        description=(
+            "MediaPipe PoseLandmarker bundle (.task), or a folder holding pose_landmarker_lite.task / "
+            "pose_landmarker_full.task. Empty: the add-on's cache folder"
+        ),
         subtype="FILE_PATH",
     )
     device: EnumProperty(  # type: ignore[valid-type]
         name="Device",
         description="Where the 3D uplift model runs",
-        items=[("AUTO", "Auto", "GPU (CUDA / Apple MPS) when available, else CPU"),
-               ("CPU", "CPU", "Always the CPU"),
-               ("CUDA", "CUDA", "NVIDIA GPU"),
-               ("MPS", "Apple GPU", "Apple Silicon GPU (Metal)")],
+        items=[
+            ("AUTO", "Auto", "GPU (CUDA / Apple MPS) when available, else CPU"),
+            ("CPU", "CPU", "Always the CPU"),
+            ("CUDA", "CUDA", "NVIDIA GPU"),
+            ("MPS", "Apple GPU", "Apple Silicon GPU (Metal)"),
+        ],
         default="AUTO",
     )
     wheel_dir: StringProperty(  # type: ignore[valid-type]
@@ -108,8 +113,10 @@ class UPLIFT_AddonPreferences(bpy.types.AddonPreferences):
         sub.enabled = bpy.app.online_access
         sub.operator("uplift.install_dependencies", icon="IMPORT").from_folder = False
         if not bpy.app.online_access:
-            box.label(text="Online access is off: allow it in System > Network, or install from a folder of wheels",
-                      icon="INFO")
+            box.label(
+                text="Online access is off: allow it in System > Network, or install from a folder of wheels",
+                icon="INFO",
+            )
         col = box.column()
         col.prop(self, "wheel_dir")
         col.operator("uplift.install_dependencies", text="Install from Folder", icon="FILE_FOLDER").from_folder = True
@@ -133,8 +140,11 @@ class UPLIFT_OT_install_dependencies(bpy.types.Operator):
             if not folder:
                 raise FileNotFoundError("Choose the folder of wheels first (Wheels Folder).")
             wheel_dir = Path(folder)
-        return deps.InstallJob(target=site_dir(), wheel_dir=wheel_dir,  # created by the job when it runs
-                               online=bool(bpy.app.online_access))
+        return deps.InstallJob(
+            target=site_dir(),
+            wheel_dir=wheel_dir,  # created by the job when it runs
+            online=bool(bpy.app.online_access),
+        )
 
     def execute(self, context: Any) -> set[str]:
         """Blocking install (scripts); the UI goes through invoke/modal."""
@@ -190,12 +200,16 @@ class UPLIFT_OT_download_pose_model(bpy.types.Operator):
     bl_options = {"INTERNAL"}
 
     variant: EnumProperty(  # type: ignore[valid-type]
-        items=[("full", "Full", ""), ("lite", "Lite", "")], default="full")
+        items=[("full", "Full", ""), ("lite", "Lite", "")], default="full"
+    )
 
     def execute(self, context: Any) -> set[str]:
         if not bpy.app.online_access:
-            self.report({"ERROR"}, "Online access is off (Preferences > System > Network). Download the .task "
-                                   "file elsewhere and set Pose Model to it.")
+            self.report(
+                {"ERROR"},
+                "Online access is off (Preferences > System > Network). Download the .task "
+                "file elsewhere and set Pose Model to it.",
+            )
             return {"CANCELLED"}
         from importlib import import_module
 

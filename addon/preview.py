@@ -8,6 +8,7 @@ row 1 the video frame with MediaPipe's 2D key-points where the frame was a key-f
 of each rig (evaluated pose, world space) seen from the front (Blender -Y, the video's viewpoint), with
 the floor at Z = 0. Armatures do not render, so the bones are projected and drawn with matplotlib.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,8 +26,11 @@ if __package__ in (None, ""):
 def _bones(obj: Any, prefix: str = "") -> np.ndarray:
     """[N, 2, 3] world head/tail of the (deforming) bones of the evaluated pose."""
     mw = obj.matrix_world
-    out = [((mw @ pb.head)[:], (mw @ pb.tail)[:]) for pb in obj.pose.bones
-           if pb.name.startswith(prefix) and (not prefix or obj.data.bones[pb.name].use_deform)]
+    out = [
+        ((mw @ pb.head)[:], (mw @ pb.tail)[:])
+        for pb in obj.pose.bones
+        if pb.name.startswith(prefix) and (not prefix or obj.data.bones[pb.name].use_deform)
+    ]
     return np.array(out, dtype=np.float64)
 
 
@@ -85,8 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     keys = np.asarray(result.keyframes, dtype=int)
     picks[::2] = [keys[np.abs(keys - p).argmin()] for p in picks[::2]]  # alternate key-frames and in-betweens
     keyset = {int(k) for k in keys}
-    fig, axes = plt.subplots(3, len(picks), figsize=(2.6 * len(picks), 8.4), squeeze=False,
-                             gridspec_kw={"height_ratios": [1.1, 1, 1]})
+    fig, axes = plt.subplots(
+        3, len(picks), figsize=(2.6 * len(picks), 8.4), squeeze=False, gridspec_kw={"height_ratios": [1.1, 1, 1]}
+    )
     poses = []
     for t in picks:
         scene.frame_set(scene.frame_start + int(t))
@@ -117,9 +122,11 @@ def main(argv: list[str] | None = None) -> int:
         for ax in axes[:, c]:
             ax.set_xticks([])
             ax.set_yticks([])
-    fig.suptitle(f"{Path(result.source).name}: stride {args.stride} "
-                 f"({len(result.keyframes)} of {T} frames through MediaPipe); rigs read back from Blender",
-                 fontsize=9)
+    fig.suptitle(
+        f"{Path(result.source).name}: stride {args.stride} "
+        f"({len(result.keyframes)} of {T} frames through MediaPipe); rigs read back from Blender",
+        fontsize=9,
+    )
     fig.tight_layout()
     args.output.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(args.output, dpi=110)

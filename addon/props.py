@@ -3,6 +3,7 @@
 One definition for both so the panel, File > Import and scripts offer the same options with the same
 defaults; `to_options` turns either into the plain `CaptureOptions` the job and batch use.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -18,43 +19,75 @@ def capture_props() -> dict[str, Any]:
     """Property definitions, in the order they are drawn."""
     return {
         "stride": IntProperty(
-            name="Stride", min=1, max=60, default=10,
-            description=("Run 2D pose on every N-th video frame only; the model fills in the frames between. "
-                         "Higher is faster, lower follows quick motion more closely")),
+            name="Stride",
+            min=1,
+            max=60,
+            default=10,
+            description=(
+                "Run 2D pose on every N-th video frame only; the model fills in the frames between. "
+                "Higher is faster, lower follows quick motion more closely"
+            ),
+        ),
         "pose_model": EnumProperty(
-            name="Pose Model", default="full",
-            items=[("lite", "Lite", "Faster MediaPipe model, a little less precise"),
-                   ("full", "Full", "MediaPipe's full model (recommended)")]),
+            name="Pose Model",
+            default="full",
+            items=[
+                ("lite", "Lite", "Faster MediaPipe model, a little less precise"),
+                ("full", "Full", "MediaPipe's full model (recommended)"),
+            ],
+        ),
         "target_rig": StringProperty(
             name="Target Rig",
-            description="Armature to animate (Rigify, Mixamo-style or any humanoid). Empty: create a new armature"),
+            description="Armature to animate (Rigify, Mixamo-style or any humanoid). Empty: create a new armature",
+        ),
         "smoothing": FloatProperty(
-            name="Smoothing", min=0.0, max=1.0, default=0.5, subtype="FACTOR",
-            description="Remove jitter: 0 keeps the raw motion, 1 smooths most"),
+            name="Smoothing",
+            min=0.0,
+            max=1.0,
+            default=0.5,
+            subtype="FACTOR",
+            description="Remove jitter: 0 keeps the raw motion, 1 smooths most",
+        ),
         "root_motion": BoolProperty(
-            name="Root Motion", default=True,
-            description="Move the rig through space as the person moves; off keeps the hips in place"),
+            name="Root Motion",
+            default=True,
+            description="Move the rig through space as the person moves; off keeps the hips in place",
+        ),
         "foot_locking": BoolProperty(
-            name="Foot Locking", default=True,
-            description="Pin feet to the floor while they are in contact, to stop sliding"),
-        "use_frame_range": BoolProperty(
-            name="Frame Range", default=False, description="Capture only part of the clip"),
+            name="Foot Locking",
+            default=True,
+            description="Pin feet to the floor while they are in contact, to stop sliding",
+        ),
+        "use_frame_range": BoolProperty(name="Frame Range", default=False, description="Capture only part of the clip"),
         "frame_start": IntProperty(
-            name="Start", min=0, default=0, description="First video frame to capture (0 = first frame)"),
+            name="Start", min=0, default=0, description="First video frame to capture (0 = first frame)"
+        ),
         "frame_end": IntProperty(
-            name="End", min=0, default=0,
-            description="Last video frame to capture (inclusive); 0 = to the end of the clip"),
+            name="End",
+            min=0,
+            default=0,
+            description="Last video frame to capture (inclusive); 0 = to the end of the clip",
+        ),
         "person": EnumProperty(
-            name="Person", default="largest",
-            items=[("largest", "Largest", "The person who takes up most of the picture over the clip"),
-                   ("central", "Central", "The person closest to the middle of the picture"),
-                   ("rank", "By Size Rank", "The N-th largest person (0 = largest)")]),
-        "person_rank": IntProperty(name="Rank", min=0, max=20, default=1,
-                                   description="0 = largest person, 1 = second largest, ..."),
+            name="Person",
+            default="largest",
+            items=[
+                ("largest", "Largest", "The person who takes up most of the picture over the clip"),
+                ("central", "Central", "The person closest to the middle of the picture"),
+                ("rank", "By Size Rank", "The N-th largest person (0 = largest)"),
+            ],
+        ),
+        "person_rank": IntProperty(
+            name="Rank", min=0, max=20, default=1, description="0 = largest person, 1 = second largest, ..."
+        ),
         "check_2d": BoolProperty(
-            name="2D Check", default=False,
-            description=("Also add a camera showing the clip, with the detected 2D key-points as empties, "
-                         "to compare the detection with the video")),
+            name="2D Check",
+            default=False,
+            description=(
+                "Also add a camera showing the clip, with the detected 2D key-points as empties, "
+                "to compare the detection with the video"
+            ),
+        ),
     }
 
 
@@ -69,9 +102,18 @@ def to_options(src: Any, video: str, device: str = "auto", pose_model: str | Non
         end = int(src.frame_end) + 1 if src.frame_end > 0 else None
         frame_range = (int(src.frame_start), end)
     return CaptureOptions(
-        video=video, stride=int(src.stride), pose_model=pose_model or src.pose_model, person=person,
-        frame_range=frame_range, device=device, target=src.target_rig, smoothing=float(src.smoothing),
-        root_motion=bool(src.root_motion), foot_locking=bool(src.foot_locking), check_2d=bool(src.check_2d))
+        video=video,
+        stride=int(src.stride),
+        pose_model=pose_model or src.pose_model,
+        person=person,
+        frame_range=frame_range,
+        device=device,
+        target=src.target_rig,
+        smoothing=float(src.smoothing),
+        root_motion=bool(src.root_motion),
+        foot_locking=bool(src.foot_locking),
+        check_2d=bool(src.check_2d),
+    )
 
 
 def draw_options(layout: Any, src: Any, context: Any) -> None:

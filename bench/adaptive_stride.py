@@ -14,6 +14,7 @@ included); "fixed 10" = the default stride. Idle clips are cut into 20 s pieces.
     .venv/bin/python bench/adaptive_stride.py --split val --out runs/adaptive   # the table in BENCHMARKS.md
     .venv/bin/python bench/adaptive_stride.py --real     # the shared videos: key-frames, passes, seconds
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,8 +42,9 @@ GROUPS = {  # group -> pattern on "source clip description"
 FAST = ("kick", "jump", "dance")
 
 
-def synth_clips(split: str, per_group: int, max_frames: int, sigma: float, seed: int = 0,
-                min_frames: int = 30) -> list[dict]:
+def synth_clips(
+    split: str, per_group: int, max_frames: int, sigma: float, seed: int = 0, min_frames: int = 30
+) -> list[dict]:
     """Projected clips with group labels: px [T,17,2] (noisy 2D of every frame) and gt [T,17,3]."""
     from inference.pose2d.landmarks import canonical_torso_2d
     from inference.training.cameras import fixed_cameras
@@ -60,7 +62,7 @@ def synth_clips(split: str, per_group: int, max_frames: int, sigma: float, seed:
             continue
         step = 600 if group == "idle" else len(clip.joints)  # idle: 20 s pieces
         for p, s in enumerate(range(0, len(clip.joints), step)):
-            piece = clip.joints[s:s + step][:max_frames]
+            piece = clip.joints[s : s + step][:max_frames]
             if len(piece) < min_frames or counts[group] >= per_group:
                 continue
             rng = np.random.default_rng(seed + 1000 * k + p)
@@ -69,8 +71,14 @@ def synth_clips(split: str, per_group: int, max_frames: int, sigma: float, seed:
             cam3d = cams.to_camera(world)
             px = cams.project(detector_points_3d(cam3d, None))
             px = px + rng.standard_normal(px.shape).astype(np.float32) * sigma
-            out.append({"name": f"{clip.name}@{s}", "group": group, "px": canonical_torso_2d(px[0]),
-                        "gt": (cam3d - cam3d[:, :, :1])[0]})
+            out.append(
+                {
+                    "name": f"{clip.name}@{s}",
+                    "group": group,
+                    "px": canonical_torso_2d(px[0]),
+                    "gt": (cam3d - cam3d[:, :, :1])[0],
+                }
+            )
             counts[group] += 1
     return out
 
@@ -111,9 +119,15 @@ def evaluate(clips: list[dict], cfg: AutoStride, fixed_strides=(10,)) -> list[di
     for c in clips:
         T = len(c["px"])
         keys, passes = auto_keys(c["px"], cfg)
-        row = {"name": c["name"], "group": c["group"], "frames": T, "auto_calls": len(keys), "passes": passes,
-               "auto": lift_error(c["px"], c["gt"], keys),
-               "same_calls": lift_error(c["px"], c["gt"], even_keys(T, len(keys)))}
+        row = {
+            "name": c["name"],
+            "group": c["group"],
+            "frames": T,
+            "auto_calls": len(keys),
+            "passes": passes,
+            "auto": lift_error(c["px"], c["gt"], keys),
+            "same_calls": lift_error(c["px"], c["gt"], even_keys(T, len(keys))),
+        }
         for s in fixed_strides:
             k = np.arange(0, T, s)
             row[f"fixed{s}_calls"], row[f"fixed{s}"] = len(k), lift_error(c["px"], c["gt"], k)
@@ -134,9 +148,14 @@ def summarise(rows: list[dict], fixed_strides=(10,)) -> dict:
         def avg(key, rs=rs, w=w):
             return float(np.average([r[key] for r in rs], weights=w))
 
-        s = {"clips": len(rs), "frames": int(frames), "auto": avg("auto"), "same_calls": avg("same_calls"),
-             "auto_calls": int(sum(r["auto_calls"] for r in rs)),
-             "passes": float(np.mean([r["passes"] for r in rs]))}
+        s = {
+            "clips": len(rs),
+            "frames": int(frames),
+            "auto": avg("auto"),
+            "same_calls": avg("same_calls"),
+            "auto_calls": int(sum(r["auto_calls"] for r in rs)),
+            "passes": float(np.mean([r["passes"] for r in rs])),
+        }
         s["effective_stride"] = frames / s["auto_calls"]
         s["gain_vs_same_calls"] = 1.0 - s["auto"] / s["same_calls"]
         for f in fixed_strides:
@@ -147,15 +166,21 @@ def summarise(rows: list[dict], fixed_strides=(10,)) -> dict:
 
 
 def table(summary: dict, cfg: AutoStride) -> str:
-    settings = (f"Settings: base {cfg.base}, threshold {cfg.threshold} body heights, min gap {cfg.min_gap}, "
-                f"passes <= {cfg.passes}, root weight {cfg.root_weight}.")
-    header = ("| clips | n | frames | auto: calls / eff. stride | auto MPJPE | fixed, same calls | auto gain | "
-              "fixed 10: calls | fixed 10 MPJPE | fixed 10 calls / auto calls |")
+    settings = (
+        f"Settings: base {cfg.base}, threshold {cfg.threshold} body heights, min gap {cfg.min_gap}, "
+        f"passes <= {cfg.passes}, root weight {cfg.root_weight}."
+    )
+    header = (
+        "| clips | n | frames | auto: calls / eff. stride | auto MPJPE | fixed, same calls | auto gain | "
+        "fixed 10: calls | fixed 10 MPJPE | fixed 10 calls / auto calls |"
+    )
     lines = [settings, "", header, "|---|---|---|---|---|---|---|---|---|---|"]
     for g, s in summary.items():
-        lines.append(f"| {g} | {s['clips']} | {s['frames']} | {s['auto_calls']} / {s['effective_stride']:.1f} | "
-                     f"{s['auto']:.1f} | {s['same_calls']:.1f} | {100 * s['gain_vs_same_calls']:+.1f} % | "
-                     f"{s['fixed10_calls']} | {s['fixed10']:.1f} | {s['calls_ratio_fixed10']:.2f}x |")
+        lines.append(
+            f"| {g} | {s['clips']} | {s['frames']} | {s['auto_calls']} / {s['effective_stride']:.1f} | "
+            f"{s['auto']:.1f} | {s['same_calls']:.1f} | {100 * s['gain_vs_same_calls']:+.1f} % | "
+            f"{s['fixed10_calls']} | {s['fixed10']:.1f} | {s['calls_ratio_fixed10']:.2f}x |"
+        )
     return "\n".join(lines)
 
 
@@ -169,10 +194,13 @@ def tune(clips: list[dict]) -> list[dict]:
         results.append({"cfg": asdict(cfg), "summary": s, "seconds": time.perf_counter() - t0})
         f, i = s.get("fast", {}), s.get("idle", {})
         gain = 100 * f.get("gain_vs_same_calls", 0)
-        print(f"base {base:2d} thr {thr:.2f} grade {grade:.1f}: fast gain {gain:+.1f} % "
-              f"(eff {f.get('effective_stride', 0):.1f}), idle eff {i.get('effective_stride', 0):.1f} "
-              f"auto {i.get('auto', 0):.1f} vs fixed10 {i.get('fixed10', 0):.1f} mm; fast auto {f.get('auto', 0):.1f} "
-              f"vs fixed10 {f.get('fixed10', 0):.1f}", flush=True)
+        print(
+            f"base {base:2d} thr {thr:.2f} grade {grade:.1f}: fast gain {gain:+.1f} % "
+            f"(eff {f.get('effective_stride', 0):.1f}), idle eff {i.get('effective_stride', 0):.1f} "
+            f"auto {i.get('auto', 0):.1f} vs fixed10 {i.get('fixed10', 0):.1f} mm; fast auto {f.get('auto', 0):.1f} "
+            f"vs fixed10 {f.get('fixed10', 0):.1f}",
+            flush=True,
+        )
     return results
 
 
@@ -189,24 +217,43 @@ def real_clips(videos: list[Path], strides=(10, "auto")) -> list[dict]:
             r = capture(v, s)
             wall = time.perf_counter() - t0
             rep = r.report
-            rows.append({"clip": v.name, "stride": s, "frames": rep.frames, "keyframes": len(r.keyframes),
-                         "effective_stride": rep.effective_stride, "passes": rep.passes,
-                         "detection_rate": rep.detection_rate, "decode": r.timings.decode,
-                         "pose2d": r.timings.pose2d, "uplift": r.timings.uplift, "total": wall,
-                         "flags": rep.counts(), "jitter": rep.metrics.jitter})
-            print(f"{v.name} stride {s}: {len(r.keyframes)} key-frames, {rep.passes} passes, {wall:.1f} s; "
-                  f"{rep.summary()}", flush=True)
+            rows.append(
+                {
+                    "clip": v.name,
+                    "stride": s,
+                    "frames": rep.frames,
+                    "keyframes": len(r.keyframes),
+                    "effective_stride": rep.effective_stride,
+                    "passes": rep.passes,
+                    "detection_rate": rep.detection_rate,
+                    "decode": r.timings.decode,
+                    "pose2d": r.timings.pose2d,
+                    "uplift": r.timings.uplift,
+                    "total": wall,
+                    "flags": rep.counts(),
+                    "jitter": rep.metrics.jitter,
+                }
+            )
+            print(
+                f"{v.name} stride {s}: {len(r.keyframes)} key-frames, {rep.passes} passes, {wall:.1f} s; "
+                f"{rep.summary()}",
+                flush=True,
+            )
     return rows
 
 
 def real_table(rows: list[dict]) -> str:
-    lines = ["| clip | stride | key-frames (eff. stride) | passes | decode s | 2D s | 3D s | total s | flags |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| clip | stride | key-frames (eff. stride) | passes | decode s | 2D s | 3D s | total s | flags |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         flags = ", ".join(f"{n} {k}" for k, n in r["flags"].items()) or "none"
-        lines.append(f"| {r['clip'].split('_')[0]} | {r['stride']} | {r['keyframes']} ({r['effective_stride']:.1f}) | "
-                     f"{r['passes']} | {r['decode']:.1f} | {r['pose2d']:.1f} | {r['uplift']:.1f} | {r['total']:.1f} | "
-                     f"{flags} |")
+        lines.append(
+            f"| {r['clip'].split('_')[0]} | {r['stride']} | {r['keyframes']} ({r['effective_stride']:.1f}) | "
+            f"{r['passes']} | {r['decode']:.1f} | {r['pose2d']:.1f} | {r['uplift']:.1f} | {r['total']:.1f} | "
+            f"{flags} |"
+        )
     return "\n".join(lines)
 
 
@@ -235,8 +282,10 @@ def main(argv: list[str] | None = None) -> int:
         print(md)
         return 0
     clips = synth_clips(a.split, a.per_group, a.max_frames, a.sigma)
-    print(f"{len(clips)} clips ({a.split}): " + ", ".join(
-        f"{g} {sum(c['group'] == g for c in clips)}" for g in GROUPS), flush=True)
+    print(
+        f"{len(clips)} clips ({a.split}): " + ", ".join(f"{g} {sum(c['group'] == g for c in clips)}" for g in GROUPS),
+        flush=True,
+    )
     if a.tune:
         res = tune(clips)
         (a.out / f"tune_{a.split}.json").write_text(json.dumps(res, indent=1))
@@ -247,8 +296,9 @@ def main(argv: list[str] | None = None) -> int:
     rows = evaluate(clips, cfg)
     s = summarise(rows)
     md = table(s, cfg)
-    (a.out / f"adaptive_{a.split}.json").write_text(json.dumps({"cfg": asdict(cfg), "rows": rows, "summary": s},
-                                                                indent=1))
+    (a.out / f"adaptive_{a.split}.json").write_text(
+        json.dumps({"cfg": asdict(cfg), "rows": rows, "summary": s}, indent=1)
+    )
     (a.out / f"adaptive_{a.split}.md").write_text(md + "\n")
     print(md)
     print(f"({time.perf_counter() - t0:.0f} s)")

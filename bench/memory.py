@@ -8,6 +8,7 @@ it stays flat. Writes the "memory" section of BENCHMARKS.md.
     .venv/bin/python bench/memory.py                       # reader: 1, 10, 60 min; capture: 1, 10 min
     .venv/bin/python bench/memory.py --reader-minutes 1 --capture-minutes 1 --no-write
 """
+
 from __future__ import annotations
 
 import argparse
@@ -88,8 +89,9 @@ def worker(kind: str, clip: str, stride: int, weights: str | None) -> dict:
 def _run(args: list[str]) -> dict:
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     env.setdefault("UPLIFT_POSE_MODEL", str(SHARED / "models"))
-    proc = subprocess.run([sys.executable, __file__, "--worker", *args], capture_output=True, text=True,
-                          env=env, cwd=REPO)
+    proc = subprocess.run(
+        [sys.executable, __file__, "--worker", *args], capture_output=True, text=True, env=env, cwd=REPO
+    )
     for line in proc.stdout.splitlines()[::-1]:
         if line.startswith("RESULT "):
             return json.loads(line[7:])
@@ -112,8 +114,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     rows = []
-    plan = [("reader", float(m)) for m in args.reader_minutes.split(",") if m] + \
-           [("capture", float(m)) for m in args.capture_minutes.split(",") if m]
+    plan = [("reader", float(m)) for m in args.reader_minutes.split(",") if m] + [
+        ("capture", float(m)) for m in args.capture_minutes.split(",") if m
+    ]
     extra = ["--weights", args.weights] if args.weights else []
     with tempfile.TemporaryDirectory() as tmp:
         for kind, minutes in plan:
@@ -123,14 +126,16 @@ def main(argv: list[str] | None = None) -> int:
             res = _run([kind, str(clip), str(args.stride), *extra])
             rss = [r for _, r in res["samples"]]
             first, last = (rss[0], rss[-1]) if rss else (float("nan"), float("nan"))
-            rows.append(f"| {kind} | {minutes:g} min ({res['frames']} frames, {clip.stat().st_size / 2**20:.0f} MB) | "
-                        f"{res['wall']:.1f} | {res['peak']:.0f} | {first:.0f} → {last:.0f} |")
+            rows.append(
+                f"| {kind} | {minutes:g} min ({res['frames']} frames, {clip.stat().st_size / 2**20:.0f} MB) | "
+                f"{res['wall']:.1f} | {res['peak']:.0f} | {first:.0f} → {last:.0f} |"
+            )
             print(rows[-1], flush=True)
     body = f"""## Memory against clip length (`bench/memory.py`)
 
-Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Clips: the 576×576 H.264 dance clip looped without
+Run {time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}. Clips: the 576×576 H.264 dance clip looped without
 re-encoding; s_in={args.stride}; each row a fresh process. `reader` = `KeyFrameReader` alone (decode, every
-key-frame to RGB); `capture` = the whole `inference.capture()` (MediaPipe full, lifter{' ' + args.weights if args.weights else ''}).
+key-frame to RGB); `capture` = the whole `inference.capture()` (MediaPipe full, lifter{" " + args.weights if args.weights else ""}).
 RSS while streaming = resident memory at the first and the last of ~10 samples taken during the pass.
 
 | what | clip | wall s | peak RSS MB | RSS while streaming MB |

@@ -8,6 +8,7 @@ and ends with `speedup_s10=X decode_ratio_s20=Y` for the 1768x994 clip.
     .venv/bin/python bench/speed.py                    # all clips in ../shared/videos
     .venv/bin/python bench/speed.py --clips a.mp4 --strides 1,10 --no-write
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,12 +33,14 @@ def _peak_rss_mb() -> float:
 
 # ------------------------------------------------------------------------------------------------ workers
 
+
 def worker_decode(clip: str, mode: str) -> dict:
     """What a naive tool pays: decode every frame and convert it to RGB (PyAV or OpenCV), plus our floor."""
     t = time.perf_counter()
     import numpy as np  # noqa: F401
 
     from inference.video import KeyFrameReader
+
     imports = time.perf_counter() - t
     t = time.perf_counter()
     if mode == "opencv_rgb":
@@ -69,6 +72,7 @@ def worker_pipeline(clip: str, stride: int, weights: str | None, pose_model: str
     from inference import capture
     from inference.lift import load_model
     from inference.video import probe
+
     imports = time.perf_counter() - t
     info = probe(clip)
     kw = {"pose_model": pose_model, "weights": weights}
@@ -85,17 +89,26 @@ def worker_pipeline(clip: str, stride: int, weights: str | None, pose_model: str
     t = time.perf_counter()
     result = capture(clip, stride, **kw)
     wall = time.perf_counter() - t
-    return {"stride": stride, "frames": int(len(result.timestamps)), "keyframes": int(len(result.keyframes)),
-            "wall": wall, "timings": result.timings.as_dict(),
-            "detected": int(result.detected.sum()), "imports": imports, "warmup": warmup,
-            "duration": float(result.timestamps[-1] + 1.0 / result.fps), "rss": _peak_rss_mb()}
+    return {
+        "stride": stride,
+        "frames": int(len(result.timestamps)),
+        "keyframes": int(len(result.keyframes)),
+        "wall": wall,
+        "timings": result.timings.as_dict(),
+        "detected": int(result.detected.sum()),
+        "imports": imports,
+        "warmup": warmup,
+        "duration": float(result.timestamps[-1] + 1.0 / result.fps),
+        "rss": _peak_rss_mb(),
+    }
 
 
 def _run_worker(args: list[str]) -> dict:
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     env.setdefault("UPLIFT_POSE_MODEL", str(SHARED / "models"))
-    proc = subprocess.run([sys.executable, __file__, "--worker", *args], capture_output=True, text=True,
-                          env=env, cwd=REPO)
+    proc = subprocess.run(
+        [sys.executable, __file__, "--worker", *args], capture_output=True, text=True, env=env, cwd=REPO
+    )
     for line in proc.stdout.splitlines()[::-1]:
         if line.startswith("RESULT "):
             return json.loads(line[7:])
@@ -104,33 +117,45 @@ def _run_worker(args: list[str]) -> dict:
 
 # ------------------------------------------------------------------------------------------------ tables
 
+
 def clip_table(name: str, fps: float, decode: dict[str, dict], runs: list[dict]) -> tuple[str, dict]:
     """Markdown table: ms per video frame per stage, speed-up vs s_in=1, x real time, peak RSS."""
     T = decode["pyav_rgb"]["frames"]
     seconds = T / fps
     ms = lambda s: 1000.0 * s / T  # noqa: E731 - per video frame
-    lines = [f"### {name} ({T} frames, {seconds:.2f} s of video)", "",
-             "| run | key-frames | decode | pose2d | select | uplift | other | **total ms/frame** | speed-up "
-             "vs s_in=1 | × real time | peak RSS MB | imports s | warm-up s |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    labels = {"pyav_rgb": "decode-only: PyAV, every frame to RGB (naive)",
-              "opencv_rgb": "decode-only: OpenCV read + BGR→RGB",
-              "floor": "decode floor: PyAV, no RGB, non-ref frames skipped"}
+    lines = [
+        f"### {name} ({T} frames, {seconds:.2f} s of video)",
+        "",
+        "| run | key-frames | decode | pose2d | select | uplift | other | **total ms/frame** | speed-up "
+        "vs s_in=1 | × real time | peak RSS MB | imports s | warm-up s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    labels = {
+        "pyav_rgb": "decode-only: PyAV, every frame to RGB (naive)",
+        "opencv_rgb": "decode-only: OpenCV read + BGR→RGB",
+        "floor": "decode floor: PyAV, no RGB, non-ref frames skipped",
+    }
     for mode, d in decode.items():
-        lines.append(f"| {labels[mode]} | – | {ms(d['wall']):.2f} | – | – | – | – | **{ms(d['wall']):.2f}** | – | "
-                     f"{seconds / d['wall']:.1f} | {d['rss']:.0f} | {d['imports']:.2f} | – |")
+        lines.append(
+            f"| {labels[mode]} | – | {ms(d['wall']):.2f} | – | – | – | – | **{ms(d['wall']):.2f}** | – | "
+            f"{seconds / d['wall']:.1f} | {d['rss']:.0f} | {d['imports']:.2f} | – |"
+        )
     base = next((r["wall"] for r in runs if r["stride"] == 1), None)
     for r in runs:
         tm = r["timings"]
         other = r["wall"] - sum(tm.get(k, 0.0) for k in STAGES)
         speed = f"{base / r['wall']:.2f}" if base else "–"
-        lines.append(f"| s_in={r['stride']} | {r['keyframes']} ({r['detected']} with person) | "
-                     + " | ".join(f"{ms(tm.get(k, 0.0)):.2f}" for k in STAGES)
-                     + f" | {ms(other):.2f} | **{ms(r['wall']):.2f}** | {speed} | {seconds / r['wall']:.1f} | "
-                       f"{r['rss']:.0f} | {r['imports']:.2f} | {r['warmup']:.2f} |")
+        lines.append(
+            f"| s_in={r['stride']} | {r['keyframes']} ({r['detected']} with person) | "
+            + " | ".join(f"{ms(tm.get(k, 0.0)):.2f}" for k in STAGES)
+            + f" | {ms(other):.2f} | **{ms(r['wall']):.2f}** | {speed} | {seconds / r['wall']:.1f} | "
+            f"{r['rss']:.0f} | {r['imports']:.2f} | {r['warmup']:.2f} |"
+        )
     by = {r["stride"]: r["wall"] for r in runs}
-    summary = {"speedup_s10": (by[1] / by[10]) if 1 in by and 10 in by else None,
-               "decode_ratio_s20": (by[20] / decode["pyav_rgb"]["wall"]) if 20 in by else None}
+    summary = {
+        "speedup_s10": (by[1] / by[10]) if 1 in by and 10 in by else None,
+        "decode_ratio_s20": (by[20] / decode["pyav_rgb"]["wall"]) if 20 in by else None,
+    }
     return "\n".join(lines), summary
 
 
@@ -141,11 +166,14 @@ def conditions() -> str:
         cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    return (f"{platform.platform()}, {os.cpu_count()} CPU(s) ({cpu}), Python {platform.python_version()}, "
-            f"load average {load[0]:.2f}/{load[1]:.2f}/{load[2]:.2f} when the run ended")
+    return (
+        f"{platform.platform()}, {os.cpu_count()} CPU(s) ({cpu}), Python {platform.python_version()}, "
+        f"load average {load[0]:.2f}/{load[1]:.2f}/{load[2]:.2f} when the run ended"
+    )
 
 
 # ------------------------------------------------------------------------------------------------ main
+
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -208,7 +236,7 @@ def update_benchmarks(path: Path, name: str, body: str, last: str | None = None)
     begin, end = f"<!-- begin:{name} -->", f"<!-- end:{name} -->"
     block = f"{begin}\n{body.strip()}\n{end}\n\n"
     if begin in old and end in old:
-        old = old[:old.index(begin)] + block + old[old.index(end) + len(end):].lstrip("\n")
+        old = old[: old.index(begin)] + block + old[old.index(end) + len(end) :].lstrip("\n")
     else:
         old = old.rstrip("\n") + "\n\n" + block
     path.write_text(old.rstrip("\n") + "\n" + (f"\n{last}\n" if last else ""))
@@ -218,7 +246,7 @@ def write_markdown(path: Path, sections: list[str], last: str, elapsed: float, a
     weights = args.weights or "shipped (inference/weights/)"
     body = f"""## Speed (`bench/speed.py`)
 
-Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} ({elapsed:.0f} s).
+Run {time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())} ({elapsed:.0f} s).
 Conditions: {conditions()}. MediaPipe pose model `{args.pose_model}`, lifter weights {weights}.
 {args.note}
 

@@ -9,6 +9,7 @@ lift/ (the model and its weights); pipeline.py runs them, result.py is what they
 the training side (not shipped). Heavy imports (torch, mediapipe, cv2) happen on first use, so importing
 this package is cheap.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -36,12 +37,33 @@ if TYPE_CHECKING:  # pragma: no cover
     from .video import probe as probe
 
 # name -> module that defines it, imported on first use (the heavy libraries load only then)
-_LAZY = {"uplift": ".lift", "capture": ".pipeline", "probe": ".video", "VideoInfo": ".video",
-         "resolve_pose_model": ".pose2d.bundle", "fetch_pose_model": ".pose2d.bundle"}
+_LAZY = {
+    "uplift": ".lift",
+    "capture": ".pipeline",
+    "probe": ".video",
+    "VideoInfo": ".video",
+    "resolve_pose_model": ".pose2d.bundle",
+    "fetch_pose_model": ".pose2d.bundle",
+}
 
-__all__ = ["JOINT_NAMES", "NUM_JOINTS", "AutoStride", "CaptureCancelled", "CaptureResult", "CaptureStats", "Flag",
-           "NoPersonError", "PartialCaptureError", "PoseModelError", "QualityReport", "Timings", "UpliftError",
-           "VideoError", "WeightsError", *_LAZY]
+__all__ = [
+    "JOINT_NAMES",
+    "NUM_JOINTS",
+    "AutoStride",
+    "CaptureCancelled",
+    "CaptureResult",
+    "CaptureStats",
+    "Flag",
+    "NoPersonError",
+    "PartialCaptureError",
+    "PoseModelError",
+    "QualityReport",
+    "Timings",
+    "UpliftError",
+    "VideoError",
+    "WeightsError",
+    *_LAZY,
+]
 
 
 def __getattr__(name: str) -> Any:

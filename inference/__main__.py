@@ -1,4 +1,5 @@
 """`python -m inference <command> ...` — each command lives in its own module with `main(argv) -> int`."""
+
 from __future__ import annotations
 
 import importlib

@@ -4,6 +4,7 @@ video -> 2D key-frames -> dense 3D joints, and a quality report (one line on std
 Exit codes: 0 done; 2 a problem with the input or setup (message on stderr, no traceback); 130 interrupted.
 A clip damaged part-way still exits 2, after writing what was captured before the damage (if >= 2 key-frames).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -80,8 +81,7 @@ def _native_logs_silenced(enabled: bool = True) -> Iterator[None]:
     os.dup2(null, 2)
     os.close(null)
     py_stderr = sys.stderr
-    sys.stderr = os.fdopen(os.dup(saved), "w", buffering=1, encoding=py_stderr.encoding or "utf-8",
-                           errors="replace")
+    sys.stderr = os.fdopen(os.dup(saved), "w", buffering=1, encoding=py_stderr.encoding or "utf-8", errors="replace")
     try:
         yield
     finally:
@@ -121,41 +121,69 @@ def _frames(text: str) -> tuple[int, int | None]:
         a, _, b = text.partition(":")
         start, stop = int(a or 0), (int(b) if b else None)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected START:STOP frame numbers, e.g. 30:300 or 30:, not {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected START:STOP frame numbers, e.g. 30:300 or 30:, not {text!r}"
+        ) from None
     if start < 0 or (stop is not None and stop <= start):
         raise argparse.ArgumentTypeError(f"need 0 <= START < STOP, got {text!r}")
     return start, stop
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="python -m inference capture",
-                                 description="Capture the 3D motion of one person in a video clip (.npz).")
+    ap = argparse.ArgumentParser(
+        prog="python -m inference capture", description="Capture the 3D motion of one person in a video clip (.npz)."
+    )
     ap.add_argument("clip", type=Path, help="video file (anything FFmpeg reads)")
-    ap.add_argument("-o", "--output", type=Path,
-                    help="output .npz (default: <clip name>.npz in the current folder)")
+    ap.add_argument("-o", "--output", type=Path, help="output .npz (default: <clip name>.npz in the current folder)")
     ap.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
-    ap.add_argument("-s", "--stride", type=_stride, default=10,
-                    help="run 2D pose on every STRIDE-th frame (speed/quality knob, default 10), or 'auto': "
-                         "a sparse pass, then extra key-frames where the person moved")
-    ap.add_argument("--report", type=Path, metavar="FILE.json",
-                    help="write the quality report (flags, confidence, metrics, key-frames) as JSON")
+    ap.add_argument(
+        "-s",
+        "--stride",
+        type=_stride,
+        default=10,
+        help="run 2D pose on every STRIDE-th frame (speed/quality knob, default 10), or 'auto': "
+        "a sparse pass, then extra key-frames where the person moved",
+    )
+    ap.add_argument(
+        "--report",
+        type=Path,
+        metavar="FILE.json",
+        help="write the quality report (flags, confidence, metrics, key-frames) as JSON",
+    )
     ap.add_argument("--plot", type=Path, metavar="FILE.png", help="plot confidence and flags over time")
-    ap.add_argument("--model", default="full",
-                    help="MediaPipe pose model: lite, full (default), heavy, or a .task file path")
-    ap.add_argument("--allow-download", action="store_true",
-                    help="download the pose model (sha256-checked) if it is not found locally")
-    ap.add_argument("--person", type=_person, default="largest",
-                    help="whom to capture when several people are visible: largest (default), central, "
-                         "or a rank by size (0 = largest)")
-    ap.add_argument("--max-people", type=int, default=3,
-                    help="people to look for per frame (default 3; 1 is fastest for single-person clips)")
-    ap.add_argument("--frames", type=_frames, metavar="START:STOP",
-                    help="capture only these frames (STOP exclusive, may be empty for the end)")
+    ap.add_argument(
+        "--model", default="full", help="MediaPipe pose model: lite, full (default), heavy, or a .task file path"
+    )
+    ap.add_argument(
+        "--allow-download",
+        action="store_true",
+        help="download the pose model (sha256-checked) if it is not found locally",
+    )
+    ap.add_argument(
+        "--person",
+        type=_person,
+        default="largest",
+        help="whom to capture when several people are visible: largest (default), central, "
+        "or a rank by size (0 = largest)",
+    )
+    ap.add_argument(
+        "--max-people",
+        type=int,
+        default=3,
+        help="people to look for per frame (default 3; 1 is fastest for single-person clips)",
+    )
+    ap.add_argument(
+        "--frames",
+        type=_frames,
+        metavar="START:STOP",
+        help="capture only these frames (STOP exclusive, may be empty for the end)",
+    )
     ap.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps for the 3D model")
     ap.add_argument("--weights", type=Path, help="uplifting model weights (.safetensors); default: shipped")
     ap.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    ap.add_argument("-v", "--verbose", action="store_true",
-                    help="also show the native libraries' log output (MediaPipe, FFmpeg)")
+    ap.add_argument(
+        "-v", "--verbose", action="store_true", help="also show the native libraries' log output (MediaPipe, FFmpeg)"
+    )
     return ap
 
 
@@ -163,12 +191,17 @@ def _summary(res: CaptureResult, out: Path | None) -> str:
     st, tm = res.stats, res.timings
     w, h = res.image_size
     dest = f" -> {out}" if out else ""
-    stride = f"stride auto, effective {st.frames / max(st.keyframes, 1):.1f}" if res.stride_mode == "auto" \
+    stride = (
+        f"stride auto, effective {st.frames / max(st.keyframes, 1):.1f}"
+        if res.stride_mode == "auto"
         else f"stride {res.stride}"
-    return (f"{Path(res.source).name}: {st.frames} frames ({w}x{h}, {res.fps:.2f} fps), {st.keyframes} "
-            f"key-frames ({stride}), person on {st.detected}/{st.keyframes}, "
-            f"people seen {st.people_tracks}; decode {tm.decode:.1f}s, 2D {tm.pose2d:.1f}s, "
-            f"3D {tm.uplift:.1f}s, total {tm.total:.1f}s{dest}")
+    )
+    return (
+        f"{Path(res.source).name}: {st.frames} frames ({w}x{h}, {res.fps:.2f} fps), {st.keyframes} "
+        f"key-frames ({stride}), person on {st.detected}/{st.keyframes}, "
+        f"people seen {st.people_tracks}; decode {tm.decode:.1f}s, 2D {tm.pose2d:.1f}s, "
+        f"3D {tm.uplift:.1f}s, total {tm.total:.1f}s{dest}"
+    )
 
 
 def _write_report(res: CaptureResult, args: argparse.Namespace) -> None:
@@ -212,9 +245,18 @@ def _run(args: argparse.Namespace) -> int:
         from .pipeline import capture
 
         try:
-            res = capture(args.clip, args.stride, pose_model=args.model, person=args.person,
-                          frame_range=args.frames, device=args.device, weights=args.weights, progress=bar,
-                          max_people=args.max_people, allow_download=args.allow_download)
+            res = capture(
+                args.clip,
+                args.stride,
+                pose_model=args.model,
+                person=args.person,
+                frame_range=args.frames,
+                device=args.device,
+                weights=args.weights,
+                progress=bar,
+                max_people=args.max_people,
+                allow_download=args.allow_download,
+            )
         except PartialCaptureError as exc:
             if bar:
                 bar.end_line()

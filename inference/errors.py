@@ -1,4 +1,5 @@
 """Errors a user can act on. The CLI prints their message (no traceback) and exits non-zero."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -27,8 +28,9 @@ class PartialCaptureError(VideoError):
     damage (None if fewer than 2 key-frames with a person were found). Raised, not returned, so nobody uses a
     partial result by accident."""
 
-    def __init__(self, message: str, result: CaptureResult | None, *, path: Path | None = None,
-                 frames_read: int | None = None) -> None:
+    def __init__(
+        self, message: str, result: CaptureResult | None, *, path: Path | None = None, frames_read: int | None = None
+    ) -> None:
         super().__init__(message, path=path, frames_read=frames_read)
         self.result = result
 

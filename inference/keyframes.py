@@ -23,6 +23,7 @@ than the same number of calls spread evenly: placing key-frames by 2D motion doe
 with this model (even a 2D oracle did not). A motion that starts and ends between two first-pass
 key-frames (20 frames apart) is not seen at all.
 """
+
 from __future__ import annotations
 
 import math
@@ -122,8 +123,9 @@ def _graded(add: np.ndarray, gaps: np.ndarray, room: np.ndarray, measured: np.nd
     return out
 
 
-def refine_loop(observe: Observe, keys: np.ndarray, points: np.ndarray, n_frames: int,
-                cfg: AutoStride) -> tuple[np.ndarray, np.ndarray, int]:
+def refine_loop(
+    observe: Observe, keys: np.ndarray, points: np.ndarray, n_frames: int, cfg: AutoStride
+) -> tuple[np.ndarray, np.ndarray, int]:
     """Passes 2.. of auto: `observe(new_frames)` fetches 2D for those frames and returns all key-frames so
     far with their 2D (sorted). Returns the final (keys, points, passes run, the first included)."""
     passes = 1

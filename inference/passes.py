@@ -4,6 +4,7 @@ A fixed stride is one pass. `--stride auto` adds refining passes that fetch only
 passes asked for (inference/keyframes.py); every pass merges into the same `KeyframePass`, and people are
 linked into tracks afterwards over all key-frames in time order, so a refined frame counts like any other.
 """
+
 from __future__ import annotations
 
 import time
@@ -61,15 +62,19 @@ class PassSpec:
     frames: tuple[int, ...] | None = None
 
 
-def run_pass(path: Path, spec: PassSpec, detector: PoseDetector, out: KeyframePass,
-             progress: Callable[[int], None] | None = None,
-             should_cancel: Callable[[], bool] | None = None) -> KeyframePass:
+def run_pass(
+    path: Path,
+    spec: PassSpec,
+    detector: PoseDetector,
+    out: KeyframePass,
+    progress: Callable[[int], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+) -> KeyframePass:
     """Decode the pass's frames and run MediaPipe on each, merging into `out`. The first pass sets the
     clock; a damaged clip ends the pass with `out.error` set (the first damage found is kept).
     progress(row) is called after each key-frame."""
     first = out.passes == 0
-    reader = KeyFrameReader(path, spec.stride, start=spec.start, stop=spec.stop, frames=spec.frames,
-                            prefetch=2)
+    reader = KeyFrameReader(path, spec.stride, start=spec.start, stop=spec.stop, frames=spec.frames, prefetch=2)
     try:
         it = iter(reader)
         while True:

@@ -6,6 +6,7 @@ each key-frame is decoded, run through MediaPipe and dropped; only landmarks are
 owns (reader, landmarker) is created and closed inside `capture`, so the Blender add-on can run it in a
 worker thread and poll `progress` / `should_cancel`.
 """
+
 from __future__ import annotations
 
 import os
@@ -41,12 +42,23 @@ def _stride(stride: int | str) -> int | str:
     return value
 
 
-def capture(video_path: str | os.PathLike, stride: int | str = 10, *, pose_model: str | os.PathLike = "full",
-            person: str | int = "largest", frame_range: tuple[int, int | None] | None = None,
-            device: str = "auto", weights: str | os.PathLike | None = None, progress: Progress | None = None,
-            should_cancel: Callable[[], bool] | None = None, max_people: int = 3,
-            allow_download: bool = False, pose_cache_dir: str | os.PathLike | None = None,
-            lifter: Lifter | None = None, auto: AutoStride | None = None) -> CaptureResult:
+def capture(
+    video_path: str | os.PathLike,
+    stride: int | str = 10,
+    *,
+    pose_model: str | os.PathLike = "full",
+    person: str | int = "largest",
+    frame_range: tuple[int, int | None] | None = None,
+    device: str = "auto",
+    weights: str | os.PathLike | None = None,
+    progress: Progress | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+    max_people: int = 3,
+    allow_download: bool = False,
+    pose_cache_dir: str | os.PathLike | None = None,
+    lifter: Lifter | None = None,
+    auto: AutoStride | None = None,
+) -> CaptureResult:
     """Capture the 3D motion of one person in a clip; `result.report` says how far to trust it.
 
     stride: run MediaPipe on every stride-th frame (frame t is a key-frame iff (t - start) % stride == 0),
@@ -63,8 +75,10 @@ def capture(video_path: str | os.PathLike, stride: int | str = 10, *, pose_model
     t_start = time.perf_counter()
     stride = _stride(stride)
     cfg = (auto or AutoStride()) if stride == "auto" else None
-    if not (person in ("largest", "central") or (isinstance(person, (int, np.integer))
-                                                  and not isinstance(person, bool) and person >= 0)):
+    if not (
+        person in ("largest", "central")
+        or (isinstance(person, (int, np.integer)) and not isinstance(person, bool) and person >= 0)
+    ):
         raise UpliftError(f"person must be 'largest', 'central' or a rank (0 = largest), not {person!r}")
     path = Path(video_path)
     info = probe(path)
@@ -75,8 +89,9 @@ def capture(video_path: str | os.PathLike, stride: int | str = 10, *, pose_model
         raise UpliftError(f"frame range starts at {start} but {path} has only {info.frame_count} frames")
     stop = None if stop is None else int(stop)
     total = (min(stop, info.frame_count) if stop is not None else info.frame_count) - start
-    model_path = resolve_pose_model(pose_model, allow_download=allow_download,
-                                    cache_dir=None if pose_cache_dir is None else Path(pose_cache_dir))
+    model_path = resolve_pose_model(
+        pose_model, allow_download=allow_download, cache_dir=None if pose_cache_dir is None else Path(pose_cache_dir)
+    )
 
     def detector() -> PoseDetector:  # one per pass: MediaPipe's VIDEO mode needs increasing timestamps
         return PoseDetector(model_path, num_poses=max(1, int(max_people)))
@@ -88,8 +103,9 @@ def capture(video_path: str | os.PathLike, stride: int | str = 10, *, pose_model
 
     run = KeyframePass()
     with detector() as det:
-        run_pass(path, PassSpec(start, stop, stride if cfg is None else cfg.base), det, run, first_progress,
-                 should_cancel)
+        run_pass(
+            path, PassSpec(start, stop, stride if cfg is None else cfg.base), det, run, first_progress, should_cancel
+        )
     if cfg is not None and len(run.timestamps) >= 2:
         _refine(path, run, info, person, cfg, start, detector, progress, should_cancel)
     if progress is not None and run.error is None:
@@ -107,8 +123,9 @@ def capture(video_path: str | os.PathLike, stride: int | str = 10, *, pose_model
     t0 = time.perf_counter()
     if lifter is None:
         from .lift import uplift as lifter
-    joints3d = np.asarray(lifter(sel.points2d, image_size=sel.image_size, fps=sel.fps, weights=weights,
-                                 device=device), dtype=np.float32)
+    joints3d = np.asarray(
+        lifter(sel.points2d, image_size=sel.image_size, fps=sel.fps, weights=weights, device=device), dtype=np.float32
+    )
     uplift_s = time.perf_counter() - t0
     if progress is not None:
         progress("uplift", 1, 1)
@@ -118,20 +135,41 @@ def capture(video_path: str | os.PathLike, stride: int | str = 10, *, pose_model
     t0 = time.perf_counter()
     report = assess(evidence(sel), joints3d, stride=stride, frame_start=start, passes=run.passes)
     quality_s = time.perf_counter() - t0
-    timings = Timings(decode=run.decode_s, pose2d=run.pose_s, select=select_s, uplift=uplift_s, quality=quality_s,
-                      total=time.perf_counter() - t_start)
-    result = CaptureResult.from_selection(sel, joints3d, timings, source=str(path),
-                                          stride=stride if cfg is None else cfg.base, frame_start=start,
-                                          stride_mode="fixed" if cfg is None else "auto", report=report)
+    timings = Timings(
+        decode=run.decode_s,
+        pose2d=run.pose_s,
+        select=select_s,
+        uplift=uplift_s,
+        quality=quality_s,
+        total=time.perf_counter() - t_start,
+    )
+    result = CaptureResult.from_selection(
+        sel,
+        joints3d,
+        timings,
+        source=str(path),
+        stride=stride if cfg is None else cfg.base,
+        frame_start=start,
+        stride_mode="fixed" if cfg is None else "auto",
+        report=report,
+    )
     if run.error is not None:
         result.warnings.append(str(run.error))
         raise PartialCaptureError(str(run.error), result, path=path, frames_read=run.error.frames_read)
     return result
 
 
-def _refine(path: Path, run: KeyframePass, info: VideoInfo, person: str | int, cfg: AutoStride, start: int,
-            detector: Callable[[], PoseDetector], progress: Progress | None,
-            should_cancel: Callable[[], bool] | None) -> None:
+def _refine(
+    path: Path,
+    run: KeyframePass,
+    info: VideoInfo,
+    person: str | int,
+    cfg: AutoStride,
+    start: int,
+    detector: Callable[[], PoseDetector],
+    progress: Progress | None,
+    should_cancel: Callable[[], bool] | None,
+) -> None:
     """Passes 2.. of stride "auto": fetch the frames `keyframes.refine` asks for, re-choosing the person
     (and so the 2D the next decision reads) after every pass."""
     T = len(run.timestamps)
@@ -147,8 +185,9 @@ def _refine(path: Path, run: KeyframePass, info: VideoInfo, person: str | int, c
                 progress("pose2d", min(T - 1, int(T * (lo + (hi - lo) * frac))), T)
 
         with detector() as det:
-            run_pass(path, PassSpec(start, start + T, frames=tuple(start + r for r in new)), det, run, step,
-                     should_cancel)
+            run_pass(
+                path, PassSpec(start, start + T, frames=tuple(start + r for r in new)), det, run, step, should_cancel
+            )
         sel = select_person(run, info, person)
         return sel.keyframes, sel.points2d[sel.keyframes]
 
@@ -159,9 +198,18 @@ def _refine(path: Path, run: KeyframePass, info: VideoInfo, person: str | int, c
 def evidence(sel: Selection) -> Evidence:
     """What the quality report reads, from the chosen person's key-frames."""
     kf = sel.keyframes
-    return Evidence(keys=kf, n_frames=len(sel.timestamps), fps=sel.fps, image_size=sel.image_size,
-                    detected=sel.detected, landmarks33=sel.landmarks33, world33=sel.world33,
-                    points2d=sel.points2d[kf], crowding=sel.crowding, others=sel.others)
+    return Evidence(
+        keys=kf,
+        n_frames=len(sel.timestamps),
+        fps=sel.fps,
+        image_size=sel.image_size,
+        detected=sel.detected,
+        landmarks33=sel.landmarks33,
+        world33=sel.world33,
+        points2d=sel.points2d[kf],
+        crowding=sel.crowding,
+        others=sel.others,
+    )
 
 
 def _check_selection(sel: Selection, run: KeyframePass, path: Path, person: str | int) -> None:
@@ -169,20 +217,29 @@ def _check_selection(sel: Selection, run: KeyframePass, path: Path, person: str 
     T, st = len(sel.timestamps), sel.stats
     damaged = run.error
     if damaged is None and T < 2:
-        raise VideoError(f"{path} has only {T} frame{'' if T == 1 else 's'}: a capture needs a clip of 2 frames "
-                         f"or more", path=path, frames_read=T)
+        raise VideoError(
+            f"{path} has only {T} frame{'' if T == 1 else 's'}: a capture needs a clip of 2 frames or more",
+            path=path,
+            frames_read=T,
+        )
     if st.track_id is None and st.people_tracks:
         n = st.people_tracks
-        raise NoPersonError(f"person {person} was requested but only {n} {'person was' if n == 1 else 'people were'}"
-                            f" seen in {path} (0 is the largest)")
+        raise NoPersonError(
+            f"person {person} was requested but only {n} {'person was' if n == 1 else 'people were'}"
+            f" seen in {path} (0 is the largest)"
+        )
     if st.detected == 0:
         if damaged is not None:
             raise PartialCaptureError(str(damaged), None, path=path, frames_read=damaged.frames_read)
-        raise NoPersonError(f"no person found in {path} (looked at {st.keyframes} key-frames). The whole "
-                            f"body should be visible and not too small; a smaller stride may help.")
+        raise NoPersonError(
+            f"no person found in {path} (looked at {st.keyframes} key-frames). The whole "
+            f"body should be visible and not too small; a smaller stride may help."
+        )
     if st.detected < 2:
-        msg = (f"a person was found on only 1 of {st.keyframes} key-frames of {path}: not enough to "
-               f"capture motion; use a smaller stride")
+        msg = (
+            f"a person was found on only 1 of {st.keyframes} key-frames of {path}: not enough to "
+            f"capture motion; use a smaller stride"
+        )
         if damaged is not None:
             raise PartialCaptureError(f"{damaged} ({msg})", None, path=path, frames_read=damaged.frames_read)
         raise NoPersonError(msg)
@@ -213,16 +270,35 @@ def select_person(run: KeyframePass, info: VideoInfo, person: str | int) -> Sele
     world3d[kf] = mediapipe33_to_h36m17(w33)
     rest = [tr for tr in tracker.tracks if tr is not track and len(tr.items) >= 2]
     if rest:
-        warnings.append(f"{len(rest) + 1} people seen; captured the {person} one "
-                        f"(on {len(track.items) if track else 0} of {K} key-frames)")
+        warnings.append(
+            f"{len(rest) + 1} people seen; captured the {person} one "
+            f"(on {len(track.items) if track else 0} of {K} key-frames)"
+        )
     stats = CaptureStats(
-        frames=T, keyframes=K, detected=int(detected.sum()), people_max=run.people_max,
-        people_tracks=len(tracker.tracks), keyframes_with_people=run.frames_with_people,
+        frames=T,
+        keyframes=K,
+        detected=int(detected.sum()),
+        people_max=run.people_max,
+        people_tracks=len(tracker.tracks),
+        keyframes_with_people=run.frames_with_people,
         person=person if isinstance(person, str) else int(person),
-        track_id=None if track is None else track.ident)
-    return Selection(points2d=points2d, world3d=world3d, landmarks33=lm33, world33=w33, detected=detected,
-                     keyframes=kf, timestamps=run.timestamps, fps=_fps(info.fps, run.timestamps),
-                     image_size=(w, h), stats=stats, warnings=tuple(warnings), crowding=crowding, others=others)
+        track_id=None if track is None else track.ident,
+    )
+    return Selection(
+        points2d=points2d,
+        world3d=world3d,
+        landmarks33=lm33,
+        world33=w33,
+        detected=detected,
+        keyframes=kf,
+        timestamps=run.timestamps,
+        fps=_fps(info.fps, run.timestamps),
+        image_size=(w, h),
+        stats=stats,
+        warnings=tuple(warnings),
+        crowding=crowding,
+        others=others,
+    )
 
 
 def _slot_weights(keys: np.ndarray, T: int) -> dict[int, float] | None:

@@ -6,6 +6,7 @@ range with a kind, see quality_flags.py) and how good the rest is (detection rat
 and summary metrics of the 3D: jitter, bone-length steadiness, foot slide while in contact). Pure numpy:
 the pipeline builds it, the CLI writes it as JSON, the npz stores it, the add-on reads it.
 """
+
 from __future__ import annotations
 
 import json
@@ -63,7 +64,7 @@ class QualityReport:
         """Share of frames inside at least one flag."""
         m = np.zeros(self.frames, bool)
         for f in self.flags:
-            m[f.start_frame:f.end_frame + 1] = True
+            m[f.start_frame : f.end_frame + 1] = True
         return float(m.mean()) if self.frames else 0.0
 
     def worst(self) -> Flag | None:
@@ -83,21 +84,32 @@ class QualityReport:
             a, b = worst.start_frame + self.frame_start, worst.end_frame + self.frame_start
             at = f"; worst: {worst.kind} frames {a}-{b}"
         slide = "n/a" if not math.isfinite(m.foot_slide_mm) else f"{m.foot_slide_mm:.1f}"
-        return (f"quality: person on {100 * self.detection_rate:.0f} % of {len(self.keyframes)} key-frames "
-                f"(effective stride {self.effective_stride:.1f}), flags: {kinds} "
-                f"({100 * self.flagged_fraction:.0f} % of frames){at}; jitter {m.jitter:.1f} mm/f², "
-                f"bone std {m.bone_length_std_mm:.1f} mm, foot slide {slide} mm/f")
+        return (
+            f"quality: person on {100 * self.detection_rate:.0f} % of {len(self.keyframes)} key-frames "
+            f"(effective stride {self.effective_stride:.1f}), flags: {kinds} "
+            f"({100 * self.flagged_fraction:.0f} % of frames){at}; jitter {m.jitter:.1f} mm/f², "
+            f"bone std {m.bone_length_std_mm:.1f} mm, foot slide {slide} mm/f"
+        )
 
     def as_dict(self) -> dict[str, object]:
         """The JSON report (`--report`): plain types only."""
-        return {"frames": self.frames, "frame_start": self.frame_start, "fps": self.fps, "stride": self.stride,
-                "passes": self.passes, "detection_rate": round(self.detection_rate, 4),
-                "keyframes": [int(k) for k in self.keyframes], "keyframe_count": len(self.keyframes),
-                "effective_stride": round(self.effective_stride, 3),
-                "flags": [f.as_dict() for f in self.flags], "flag_counts": self.counts(),
-                "flagged_fraction": round(self.flagged_fraction, 4), "metrics": self.metrics.as_dict(),
-                "confidence": [round(float(c), 3) for c in self.confidence],
-                "keyframe_confidence": [round(float(c), 3) for c in self.keyframe_confidence]}
+        return {
+            "frames": self.frames,
+            "frame_start": self.frame_start,
+            "fps": self.fps,
+            "stride": self.stride,
+            "passes": self.passes,
+            "detection_rate": round(self.detection_rate, 4),
+            "keyframes": [int(k) for k in self.keyframes],
+            "keyframe_count": len(self.keyframes),
+            "effective_stride": round(self.effective_stride, 3),
+            "flags": [f.as_dict() for f in self.flags],
+            "flag_counts": self.counts(),
+            "flagged_fraction": round(self.flagged_fraction, 4),
+            "metrics": self.metrics.as_dict(),
+            "confidence": [round(float(c), 3) for c in self.confidence],
+            "keyframe_confidence": [round(float(c), 3) for c in self.keyframe_confidence],
+        }
 
     def to_json(self) -> str:
         return json.dumps(self.as_dict(), indent=1)
@@ -106,33 +118,65 @@ class QualityReport:
     def from_dict(cls, d: dict) -> QualityReport:
         """Read back what as_dict wrote (from the npz or a --report file)."""
         m = d.get("metrics") or {}
-        metrics = QualityMetrics(*(float("nan") if m.get(k) is None else float(m[k])
-                                   for k in ("jitter", "bone_length_std_mm", "foot_slide_mm")))
-        flags = tuple(Flag(int(f["start_frame"]), int(f["end_frame"]), str(f["kind"]), str(f["detail"]))
-                      for f in d.get("flags", []))
-        return cls(frames=int(d["frames"]), frame_start=int(d.get("frame_start", 0)), fps=float(d["fps"]),
-                   stride=d.get("stride", 1), keyframes=np.asarray(d["keyframes"], np.int64),
-                   detection_rate=float(d["detection_rate"]),
-                   confidence=np.asarray(d.get("confidence", []), np.float32), flags=flags, metrics=metrics,
-                   passes=int(d.get("passes", 1)),
-                   keyframe_confidence=np.asarray(d.get("keyframe_confidence", []), np.float32))
+        metrics = QualityMetrics(
+            *(
+                float("nan") if m.get(k) is None else float(m[k])
+                for k in ("jitter", "bone_length_std_mm", "foot_slide_mm")
+            )
+        )
+        flags = tuple(
+            Flag(int(f["start_frame"]), int(f["end_frame"]), str(f["kind"]), str(f["detail"]))
+            for f in d.get("flags", [])
+        )
+        return cls(
+            frames=int(d["frames"]),
+            frame_start=int(d.get("frame_start", 0)),
+            fps=float(d["fps"]),
+            stride=d.get("stride", 1),
+            keyframes=np.asarray(d["keyframes"], np.int64),
+            detection_rate=float(d["detection_rate"]),
+            confidence=np.asarray(d.get("confidence", []), np.float32),
+            flags=flags,
+            metrics=metrics,
+            passes=int(d.get("passes", 1)),
+            keyframe_confidence=np.asarray(d.get("keyframe_confidence", []), np.float32),
+        )
 
 
-def assess(ev: Evidence, joints3d: np.ndarray, *, stride: int | str, frame_start: int = 0,
-           passes: int = 1) -> QualityReport:
+def assess(
+    ev: Evidence, joints3d: np.ndarray, *, stride: int | str, frame_start: int = 0, passes: int = 1
+) -> QualityReport:
     """Build the report from the key-frame evidence and the lifted 3D [T, 17, 3]."""
     T = ev.n_frames
     kconf = qf.keyframe_confidence(ev).astype(np.float32)
     conf = np.interp(np.arange(T), ev.keys, kconf).astype(np.float32) if len(ev.keys) else np.zeros(T, np.float32)
-    flags = [*qf.lost(ev), *qf.cut_off(ev), *qf.low_confidence(ev), *qf.swap(ev), *qf.identity(ev),
-             *qf.fast(ev), *qf.breathing(joints3d, ev.fps)]
+    flags = [
+        *qf.lost(ev),
+        *qf.cut_off(ev),
+        *qf.low_confidence(ev),
+        *qf.swap(ev),
+        *qf.identity(ev),
+        *qf.fast(ev),
+        *qf.breathing(joints3d, ev.fps),
+    ]
     flags.sort(key=lambda f: (f.start_frame, KINDS.index(f.kind), f.end_frame))
-    metrics = QualityMetrics(jitter=jitter(joints3d), bone_length_std_mm=bone_length_std(joints3d),
-                             foot_slide_mm=foot_slide(joints3d, ev))
+    metrics = QualityMetrics(
+        jitter=jitter(joints3d), bone_length_std_mm=bone_length_std(joints3d), foot_slide_mm=foot_slide(joints3d, ev)
+    )
     rate = float(ev.detected.mean()) if len(ev.detected) else 0.0
-    return QualityReport(frames=T, frame_start=int(frame_start), fps=float(ev.fps), stride=stride,
-                         keyframes=np.asarray(ev.keys, np.int64), detection_rate=rate, confidence=conf,
-                         flags=tuple(flags), metrics=metrics, passes=int(passes), keyframe_confidence=kconf)
+    return QualityReport(
+        frames=T,
+        frame_start=int(frame_start),
+        fps=float(ev.fps),
+        stride=stride,
+        keyframes=np.asarray(ev.keys, np.int64),
+        detection_rate=rate,
+        confidence=conf,
+        flags=tuple(flags),
+        metrics=metrics,
+        passes=int(passes),
+        keyframe_confidence=kconf,
+    )
 
 
 def jitter(joints3d: np.ndarray) -> float:

@@ -5,6 +5,7 @@ chosen person's 2D) or the lifted 3D, and returns Flags over frame rows. A key-f
 frames up to the next key-frame: nothing after it says otherwise. Pure numpy; thresholds are module
 constants, chosen on the shared clips so that clean footage raises none (see docs/capture.md).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -16,8 +17,17 @@ from .keyframes import interval_motion
 from .skeleton import BONES
 
 # BlazePose landmarks whose loss matters (33-index) and how to name them.
-PARTS = {0: "head", 13: "left elbow", 14: "right elbow", 15: "left wrist", 16: "right wrist", 25: "left knee",
-         26: "right knee", 27: "left ankle", 28: "right ankle"}
+PARTS = {
+    0: "head",
+    13: "left elbow",
+    14: "right elbow",
+    15: "left wrist",
+    16: "right wrist",
+    25: "left knee",
+    26: "right knee",
+    27: "left ankle",
+    28: "right ankle",
+}
 LIMBS = (13, 14, 15, 16, 25, 26, 27, 28)
 BODY = (0, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
 PRESENT = 0.5  # presence below this: MediaPipe thinks the landmark is outside the image
@@ -46,14 +56,20 @@ class Flag:
         return self.end_frame - self.start_frame + 1
 
     def as_dict(self) -> dict[str, object]:
-        return {"start_frame": self.start_frame, "end_frame": self.end_frame, "kind": self.kind,
-                "detail": self.detail}
+        return {"start_frame": self.start_frame, "end_frame": self.end_frame, "kind": self.kind, "detail": self.detail}
 
 
 KINDS = ("lost", "low_confidence", "swap", "identity", "fast", "cut_off", "breathing")
 # How much a flagged frame of each kind matters when naming the worst range.
-WEIGHT = {"lost": 1.0, "identity": 1.0, "swap": 0.8, "cut_off": 0.6, "fast": 0.6, "low_confidence": 0.5,
-          "breathing": 0.4}
+WEIGHT = {
+    "lost": 1.0,
+    "identity": 1.0,
+    "swap": 0.8,
+    "cut_off": 0.6,
+    "fast": 0.6,
+    "low_confidence": 0.5,
+    "breathing": 0.4,
+}
 
 
 @dataclass(frozen=True)
@@ -114,9 +130,10 @@ def lost(ev: Evidence) -> list[Flag]:
     out = []
     for i, j in runs(~ev.detected):
         a, b = ev.span(i, j)
-        who = " (other people were seen: the tracked one was not)" if ev.others[i:j + 1].any() else ""
-        out.append(Flag(a, b, "lost", f"no person on {j - i + 1} key-frame{'s' if j > i else ''} "
-                                      f"({ev.seconds(a, b)}){who}"))
+        who = " (other people were seen: the tracked one was not)" if ev.others[i : j + 1].any() else ""
+        out.append(
+            Flag(a, b, "lost", f"no person on {j - i + 1} key-frame{'s' if j > i else ''} ({ev.seconds(a, b)}){who}")
+        )
     return out
 
 
@@ -126,7 +143,7 @@ def cut_off(ev: Evidence) -> list[Flag]:
     out = []
     for i, j in runs(out_.any(axis=1)):
         a, b = ev.span(i, j)
-        parts = ids[out_[i:j + 1].any(axis=0)]
+        parts = ids[out_[i : j + 1].any(axis=0)]
         out.append(Flag(a, b, "cut_off", f"{_names(parts)} out of frame ({ev.seconds(a, b)})"))
     return out
 
@@ -144,10 +161,11 @@ def low_confidence(ev: Evidence) -> list[Flag]:
     ids = np.array(LIMBS)
     for i, j in runs(bad):
         a, b = ev.span(i, j)
-        parts = ids[limbs[i:j + 1].any(axis=0)]
+        parts = ids[limbs[i : j + 1].any(axis=0)]
         what = f"occluded: {_names(parts)}" if len(parts) else "MediaPipe is unsure of the whole body"
-        out.append(Flag(a, b, "low_confidence", f"{what}; mean confidence "
-                                                f"{conf[i:j + 1].mean():.2f} ({ev.seconds(a, b)})"))
+        out.append(
+            Flag(a, b, "low_confidence", f"{what}; mean confidence {conf[i : j + 1].mean():.2f} ({ev.seconds(a, b)})")
+        )
     return out
 
 
@@ -182,8 +200,10 @@ def swap(ev: Evidence, crossed_m: float = 0.05, flip_deg: float = 120.0) -> list
             if ok[k - 1] and ok[k] and ok[k + 1]:
                 body[k] = (f[k] @ f[k - 1] < cos) and (f[k] @ f[k + 1] < cos) and (f[k - 1] @ f[k + 1] > 0.5)
     out = []
-    for mask, what in ((legs, "legs crossed in MediaPipe's 3D: left and right leg likely swapped"),
-                       (body, "the body faced the other way for one key-frame: left and right likely swapped")):
+    for mask, what in (
+        (legs, "legs crossed in MediaPipe's 3D: left and right leg likely swapped"),
+        (body, "the body faced the other way for one key-frame: left and right likely swapped"),
+    ):
         for i, j in runs(mask):
             a, b = ev.span(i, j)
             out.append(Flag(a, b, "swap", f"{what} ({ev.seconds(a, b)})"))
@@ -206,17 +226,29 @@ def identity(ev: Evidence) -> list[Flag]:
     out = []
     for i, j in runs(close):
         a, b = ev.span(i, j)
-        out.append(Flag(a, b, "identity", f"another person within {ev.crowding[i:j + 1].min():.2f} body heights:"
-                                          f" the tracked person may have been swapped ({ev.seconds(a, b)})"))
+        out.append(
+            Flag(
+                a,
+                b,
+                "identity",
+                f"another person within {ev.crowding[i : j + 1].min():.2f} body heights:"
+                f" the tracked person may have been swapped ({ev.seconds(a, b)})",
+            )
+        )
     idx = np.flatnonzero(ev.detected)
     s = _scale(ev.landmarks33[idx]) if len(idx) else np.zeros(0)
     for n in range(len(idx) - 1):
         i, j = idx[n], idx[n + 1]
         ratio = float(max(s[n], s[n + 1]) / max(min(s[n], s[n + 1]), 1e-6))
         if ratio >= SIZE_JUMP and ev.keys[j] - ev.keys[i] <= ev.fps:
-            out.append(Flag(int(ev.keys[i]), int(ev.keys[j]), "identity",
-                            f"the tracked person's size changed x{ratio:.2f} between key-frames: probably "
-                            f"a different person"))
+            out.append(
+                Flag(
+                    int(ev.keys[i]),
+                    int(ev.keys[j]),
+                    "identity",
+                    f"the tracked person's size changed x{ratio:.2f} between key-frames: probably a different person",
+                )
+            )
     return out
 
 
@@ -228,10 +260,17 @@ def fast(ev: Evidence, threshold: float = FAST) -> list[Flag]:
         mask = moved > threshold
     for i, j in runs(mask):
         a, b = int(ev.keys[i]), int(ev.keys[j + 1])
-        top = float(np.nanmax(moved[i:j + 1]))
-        out.append(Flag(a, b, "fast", f"moved up to {top:.2f} body heights between key-frames "
-                                      f"{int(np.diff(ev.keys[i:j + 2]).max())} frames apart: use a smaller "
-                                      f"stride or --stride auto"))
+        top = float(np.nanmax(moved[i : j + 1]))
+        out.append(
+            Flag(
+                a,
+                b,
+                "fast",
+                f"moved up to {top:.2f} body heights between key-frames "
+                f"{int(np.diff(ev.keys[i : j + 2]).max())} frames apart: use a smaller "
+                f"stride or --stride auto",
+            )
+        )
     return out
 
 
@@ -250,6 +289,13 @@ def breathing(joints3d: np.ndarray, fps: float) -> list[Flag]:
     out = []
     for a, b in runs(dev > BONE_DEV):
         if b - a + 1 >= max(1, round(BONE_MIN_S * fps)):
-            out.append(Flag(a, b, "breathing", f"bone lengths off by {100 * dev[a:b + 1].max():.0f} % "
-                                               f"(median over bones) for {(b - a + 1) / fps:.1f} s"))
+            out.append(
+                Flag(
+                    a,
+                    b,
+                    "breathing",
+                    f"bone lengths off by {100 * dev[a : b + 1].max():.0f} % "
+                    f"(median over bones) for {(b - a + 1) / fps:.1f} s",
+                )
+            )
     return out

@@ -1,5 +1,6 @@
 """What a capture hands from stage to stage: the performer's key-frame landmarks on the frame grid
 (`Selection`), then the whole result with its 3D joints (`CaptureResult`). Each is built once, complete."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -104,27 +105,65 @@ class CaptureResult:
     report: QualityReport | None = None  # how far to trust the capture, and which frames not to
 
     @classmethod
-    def from_selection(cls, sel: Selection, joints3d: np.ndarray, timings: Timings, *, source: str,
-                       stride: int, frame_start: int, stride_mode: str = "fixed",
-                       report: QualityReport | None = None) -> CaptureResult:
-        return cls(joints3d=joints3d, points2d=sel.points2d, keyframes=sel.keyframes, fps=sel.fps,
-                   image_size=sel.image_size, timestamps=sel.timestamps, timings=timings, stats=sel.stats,
-                   source=source, stride=stride, frame_start=frame_start, detected=sel.detected,
-                   world3d=sel.world3d, landmarks33=sel.landmarks33, world33=sel.world33,
-                   warnings=list(sel.warnings), stride_mode=stride_mode, report=report)
+    def from_selection(
+        cls,
+        sel: Selection,
+        joints3d: np.ndarray,
+        timings: Timings,
+        *,
+        source: str,
+        stride: int,
+        frame_start: int,
+        stride_mode: str = "fixed",
+        report: QualityReport | None = None,
+    ) -> CaptureResult:
+        return cls(
+            joints3d=joints3d,
+            points2d=sel.points2d,
+            keyframes=sel.keyframes,
+            fps=sel.fps,
+            image_size=sel.image_size,
+            timestamps=sel.timestamps,
+            timings=timings,
+            stats=sel.stats,
+            source=source,
+            stride=stride,
+            frame_start=frame_start,
+            detected=sel.detected,
+            world3d=sel.world3d,
+            landmarks33=sel.landmarks33,
+            world33=sel.world33,
+            warnings=list(sel.warnings),
+            stride_mode=stride_mode,
+            report=report,
+        )
 
     def save_npz(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
         """Write all arrays plus a JSON `meta` string (no pickles); atomic, refuses to overwrite by default."""
         path = Path(path)
         if path.exists() and not overwrite:
             raise UpliftError(f"{path} already exists; choose another name or allow overwriting")
-        meta = {"source": self.source, "stride": self.stride, "stride_mode": self.stride_mode,
-                "frame_start": self.frame_start, "timings": self.timings.as_dict(), "stats": self.stats.as_dict(),
-                "warnings": self.warnings}
-        arrays = {"joints3d": self.joints3d, "points2d": self.points2d, "keyframes": self.keyframes,
-                  "fps": np.float64(self.fps), "image_size": np.asarray(self.image_size, np.int64),
-                  "timestamps": self.timestamps, "detected": self.detected, "stride": np.int64(self.stride),
-                  "frame_start": np.int64(self.frame_start), "meta": np.str_(json.dumps(meta))}
+        meta = {
+            "source": self.source,
+            "stride": self.stride,
+            "stride_mode": self.stride_mode,
+            "frame_start": self.frame_start,
+            "timings": self.timings.as_dict(),
+            "stats": self.stats.as_dict(),
+            "warnings": self.warnings,
+        }
+        arrays = {
+            "joints3d": self.joints3d,
+            "points2d": self.points2d,
+            "keyframes": self.keyframes,
+            "fps": np.float64(self.fps),
+            "image_size": np.asarray(self.image_size, np.int64),
+            "timestamps": self.timestamps,
+            "detected": self.detected,
+            "stride": np.int64(self.stride),
+            "frame_start": np.int64(self.frame_start),
+            "meta": np.str_(json.dumps(meta)),
+        }
         for name in ("world3d", "landmarks33", "world33"):
             if getattr(self, name) is not None:
                 arrays[name] = getattr(self, name)

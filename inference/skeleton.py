@@ -2,11 +2,27 @@
 
 Left/right are the performer's own sides. Pelvis (0) is the root: 3D outputs are pelvis-relative.
 """
+
 from __future__ import annotations
 
 JOINT_NAMES: tuple[str, ...] = (
-    "Pelvis", "RHip", "RKnee", "RAnkle", "LHip", "LKnee", "LAnkle", "Spine",
-    "Thorax", "Neck", "Head", "LShoulder", "LElbow", "LWrist", "RShoulder", "RElbow", "RWrist",
+    "Pelvis",
+    "RHip",
+    "RKnee",
+    "RAnkle",
+    "LHip",
+    "LKnee",
+    "LAnkle",
+    "Spine",
+    "Thorax",
+    "Neck",
+    "Head",
+    "LShoulder",
+    "LElbow",
+    "LWrist",
+    "RShoulder",
+    "RElbow",
+    "RWrist",
 )
 NUM_JOINTS = len(JOINT_NAMES)
 ROOT = 0

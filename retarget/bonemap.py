@@ -14,6 +14,7 @@ Guessing (for rigs without a matching preset) works in two passes:
    and the parent chain between them, split at the bone the arms hang from (chest top): lower half
    -> spine, upper half -> chest, bones between chest and head -> neck.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,8 +40,12 @@ class Preset:
     builtin: bool = False
 
     def to_json(self) -> dict:
-        return {"name": self.name, "description": self.description, "bonemap": self.bonemap,
-                "constants": self.constants}
+        return {
+            "name": self.name,
+            "description": self.description,
+            "bonemap": self.bonemap,
+            "constants": self.constants,
+        }
 
 
 def validate(bonemap: Mapping[str, object]) -> BoneMap:
@@ -74,8 +79,13 @@ def load_preset(path: str | Path, builtin: bool = False) -> Preset:
     consts = data.get("constants") or {}
     if not all(isinstance(k, str) and isinstance(v, (int, float)) for k, v in consts.items()):
         raise ValueError(f"bone-map preset {path}: 'constants' must map data paths to numbers")
-    return Preset(str(data.get("name") or path.stem), validate(data["bonemap"]), str(data.get("description", "")),
-                  {k: float(v) for k, v in consts.items()}, builtin)
+    return Preset(
+        str(data.get("name") or path.stem),
+        validate(data["bonemap"]),
+        str(data.get("description", "")),
+        {k: float(v) for k, v in consts.items()},
+        builtin,
+    )
 
 
 def _safe_filename(name: str) -> str:
@@ -85,8 +95,14 @@ def _safe_filename(name: str) -> str:
     return s
 
 
-def save_preset(user_dir: str | Path, name: str, bonemap: Mapping[str, object], description: str = "",
-                constants: Mapping[str, float] | None = None, overwrite: bool = False) -> Path:
+def save_preset(
+    user_dir: str | Path,
+    name: str,
+    bonemap: Mapping[str, object],
+    description: str = "",
+    constants: Mapping[str, float] | None = None,
+    overwrite: bool = False,
+) -> Path:
     """Write a user preset as <user_dir>/<name>.json. Refuses to replace an existing file unless asked."""
     d = Path(user_dir)
     d.mkdir(parents=True, exist_ok=True)
@@ -127,8 +143,9 @@ def resolve(bonemap: Mapping[str, object], bone_names: Iterable[str]) -> BoneMap
     return out
 
 
-def match_preset(bone_names: Iterable[str], user_dir: str | Path | None = None,
-                 min_coverage: float = 0.999) -> tuple[Preset, BoneMap] | None:
+def match_preset(
+    bone_names: Iterable[str], user_dir: str | Path | None = None, min_coverage: float = 0.999
+) -> tuple[Preset, BoneMap] | None:
     """The preset whose bones the rig has (all of them by default); the most segments wins."""
     names = list(bone_names)
     best = None
@@ -209,9 +226,15 @@ def guess_bonemap(names: Sequence[str], parents: Sequence[int]) -> BoneMap:
 
     def find(kind: str, side: str | None, under: int | None = None) -> int | None:
         for word in _SYNONYMS[kind]:
-            cands = [i for i, (sd, b) in enumerate(parsed)
-                     if usable[i] and i not in used and sd == side and b == word
-                     and (under is None or _is_ancestor(parents, under, i))]
+            cands = [
+                i
+                for i, (sd, b) in enumerate(parsed)
+                if usable[i]
+                and i not in used
+                and sd == side
+                and b == word
+                and (under is None or _is_ancestor(parents, under, i))
+            ]
             if cands:
                 return min(cands, key=lambda i: (depth[i], len(names[i])))
         return None
@@ -253,8 +276,11 @@ def guess_bonemap(names: Sequence[str], parents: Sequence[int]) -> BoneMap:
     thighs = [out[k][0] for k in ("thigh.L", "thigh.R") if k in out]
     hips = None
     for word in _SYNONYMS["hips"]:
-        cands = [i for i, (sd, b) in enumerate(parsed) if usable[i] and sd is None and b == word
-                 and all(_is_ancestor(parents, i, t) for t in thighs)]
+        cands = [
+            i
+            for i, (sd, b) in enumerate(parsed)
+            if usable[i] and sd is None and b == word and all(_is_ancestor(parents, i, t) for t in thighs)
+        ]
         if cands:
             hips = min(cands, key=lambda i: depth[i])
             break
@@ -278,10 +304,9 @@ def guess_bonemap(names: Sequence[str], parents: Sequence[int]) -> BoneMap:
                 j = parents[j]
             chain.reverse()  # hips (excl.) ... head (excl.)
             arms = [out[k][0] for k in ("shoulder.L", "shoulder.R", "upper_arm.L", "upper_arm.R") if k in out]
-            top = max((k for k, b in enumerate(chain) if any(_is_ancestor(parents, b, a) for a in arms)),
-                      default=None)
+            top = max((k for k, b in enumerate(chain) if any(_is_ancestor(parents, b, a) for a in arms)), default=None)
             if top is not None:
-                torso, neck = chain[:top + 1], chain[top + 1:]
+                torso, neck = chain[: top + 1], chain[top + 1 :]
                 if len(torso) >= 2:
                     half = len(torso) // 2
                     out["spine"], out["chest"] = torso[:half], torso[half:]
@@ -289,12 +314,15 @@ def guess_bonemap(names: Sequence[str], parents: Sequence[int]) -> BoneMap:
                     out["chest"] = torso
                 if neck:
                     out["neck"] = neck
-    return {seg: (names[v[0]] if len(v) == 1 else [names[i] for i in v])
-            for seg, v in ((s, out[s]) for s in SEGMENT_NAMES if s in out)}
+    return {
+        seg: (names[v[0]] if len(v) == 1 else [names[i] for i in v])
+        for seg, v in ((s, out[s]) for s in SEGMENT_NAMES if s in out)
+    }
 
 
-def bonemap_for(names: Sequence[str], parents: Sequence[int],
-                user_dir: str | Path | None = None) -> tuple[str, BoneMap, dict[str, float]]:
+def bonemap_for(
+    names: Sequence[str], parents: Sequence[int], user_dir: str | Path | None = None
+) -> tuple[str, BoneMap, dict[str, float]]:
     """Best map for a rig: a fully matching preset if any, else the guess. Returns (source, map, constants)."""
     hit = match_preset(names, user_dir)
     if hit is not None:

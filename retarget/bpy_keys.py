@@ -6,6 +6,7 @@ not one Python call per key). Blender 4.4+ stores F-curves in slotted actions (l
 channelbag; 5.0 removed ``Action.fcurves``); 4.2/4.3 use ``Action.fcurves``. Nothing here calls an
 undo push: a caller (one operator) gets one undo step for everything.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ _INTERP = {"CONSTANT": 0, "LINEAR": 1, "BEZIER": 2}
 
 
 # ---------------------------------------------------------------- reading rigs
+
 
 def rig_rest(obj: bpy.types.Object) -> rigmap.RigRest:
     """Rest pose of an armature object as plain arrays."""
@@ -42,12 +44,19 @@ def rig_rest(obj: bpy.types.Object) -> rigmap.RigRest:
         for c in obj.pose.bones[n].constraints if obj.pose else ():
             if c.path_from_id("influence") in driven:
                 continue
-            if (c.type in ("COPY_TRANSFORMS", "COPY_ROTATION") and c.enabled and c.influence >= 1.0
-                    and c.target == obj and c.subtarget in index and c.owner_space == c.target_space == "WORLD"
-                    and getattr(c, "mix_mode", "REPLACE") == "REPLACE"):
+            if (
+                c.type in ("COPY_TRANSFORMS", "COPY_ROTATION")
+                and c.enabled
+                and c.influence >= 1.0
+                and c.target == obj
+                and c.subtarget in index
+                and c.owner_space == c.target_space == "WORLD"
+                and getattr(c, "mix_mode", "REPLACE") == "REPLACE"
+            ):
                 follows[i] = index[c.subtarget]
-    return rigmap.RigRest(names, parents, mats, lengths, np.array(obj.matrix_world), modes, follows,
-                          [b.use_connect for b in bones])
+    return rigmap.RigRest(
+        names, parents, mats, lengths, np.array(obj.matrix_world), modes, follows, [b.use_connect for b in bones]
+    )
 
 
 # ---------------------------------------------------------------- the default armature
@@ -62,8 +71,9 @@ def default_joints(lengths: np.ndarray, ankle_height: float = 0.08) -> np.ndarra
     return j - np.array([0.0, 0.0, j[:, 2].min() - ankle_height])
 
 
-def build_default_armature(name: str, lengths: np.ndarray, collection: bpy.types.Collection | None = None,
-                           ankle_height: float = 0.08) -> bpy.types.Object:
+def build_default_armature(
+    name: str, lengths: np.ndarray, collection: bpy.types.Collection | None = None, ankle_height: float = 0.08
+) -> bpy.types.Object:
     """New armature object + data named `name` (Blender makes the names unique), bones named after the
     segments, rest pose = the canonical T-pose for these per-joint bone lengths [17]."""
     joints = default_joints(lengths, ankle_height)
@@ -89,7 +99,9 @@ def build_default_armature(name: str, lengths: np.ndarray, collection: bpy.types
                 tail = joints[_TAIL_JOINT[seg_name]]
             b.head, b.tail = tuple(head), tuple(tail)
             # Roll: bone Z towards the character's front for vertical bones, up for the arms.
-            b.align_roll((0.0, 0.0, 1.0) if seg_name.startswith(("shoulder", "upper_arm", "forearm")) else (0.0, -1.0, 0.0))
+            b.align_roll(
+                (0.0, 0.0, 1.0) if seg_name.startswith(("shoulder", "upper_arm", "forearm")) else (0.0, -1.0, 0.0)
+            )
         for seg_name, seg in SEGMENTS.items():
             if seg.parent:
                 b, p = eb[seg_name], eb[seg.parent]
@@ -104,6 +116,7 @@ def build_default_armature(name: str, lengths: np.ndarray, collection: bpy.types
 
 
 # ---------------------------------------------------------------- writing keys
+
 
 def _escape(name: str) -> str:
     return bpy.utils.escape_identifier(name)
@@ -165,8 +178,9 @@ def _bone_channels(mode: str, q: np.ndarray) -> tuple[str, np.ndarray]:
 def action_fcurves(action: bpy.types.Action) -> list[bpy.types.FCurve]:
     """Every F-curve of an action, on any supported Blender (slotted or legacy)."""
     if SLOTTED:
-        return [fc for layer in action.layers for strip in layer.strips
-                for bag in strip.channelbags for fc in bag.fcurves]
+        return [
+            fc for layer in action.layers for strip in layer.strips for bag in strip.channelbags for fc in bag.fcurves
+        ]
     return list(action.fcurves)
 
 
@@ -199,14 +213,24 @@ class KeyReport:
     frame_range: tuple[float, float]
 
 
-_IDENTITY = {"QUATERNION": ("rotation_quaternion", (1.0, 0.0, 0.0, 0.0)),
-             "AXIS_ANGLE": ("rotation_axis_angle", (0.0, 0.0, 1.0, 0.0))}
+_IDENTITY = {
+    "QUATERNION": ("rotation_quaternion", (1.0, 0.0, 0.0, 0.0)),
+    "AXIS_ANGLE": ("rotation_axis_angle", (0.0, 0.0, 1.0, 0.0)),
+}
 
 
-def write_action(obj: bpy.types.Object, name: str, rotations: Mapping[str, np.ndarray], *,
-                 root_bone: str | None = None, root_location: np.ndarray | None = None,
-                 rest_bones: Sequence[str] = (), constants: Mapping[str, float] | None = None,
-                 frame_start: float = 1.0, frame_step: float = 1.0) -> KeyReport:
+def write_action(
+    obj: bpy.types.Object,
+    name: str,
+    rotations: Mapping[str, np.ndarray],
+    *,
+    root_bone: str | None = None,
+    root_location: np.ndarray | None = None,
+    rest_bones: Sequence[str] = (),
+    constants: Mapping[str, float] | None = None,
+    frame_start: float = 1.0,
+    frame_step: float = 1.0,
+) -> KeyReport:
     """One NEW action named after the clip (Blender appends .001 etc. if taken) with a key on every frame.
 
     rotations: bone -> local quaternions [T,4] (w,x,y,z); written in each bone's rotation mode.
@@ -283,11 +307,21 @@ def set_scene_timing(scene: bpy.types.Scene, fps: float, frame_start: int, frame
 
 # ---------------------------------------------------------------- one call: segments -> keyed action
 
-def retarget_onto(obj: bpy.types.Object, seg_rots: Mapping[str, np.ndarray], root_positions: np.ndarray,
-                  lengths: np.ndarray, name: str, *, bonemap: Mapping[str, str | Sequence[str]],
-                  constants: Mapping[str, float] | None = None, fps: float | None = None,
-                  frame_start: float = 1.0, ankle_height: float = 0.08,
-                  set_scene: bool = False) -> tuple[KeyReport, rigmap.PoseResult]:
+
+def retarget_onto(
+    obj: bpy.types.Object,
+    seg_rots: Mapping[str, np.ndarray],
+    root_positions: np.ndarray,
+    lengths: np.ndarray,
+    name: str,
+    *,
+    bonemap: Mapping[str, str | Sequence[str]],
+    constants: Mapping[str, float] | None = None,
+    fps: float | None = None,
+    frame_start: float = 1.0,
+    ankle_height: float = 0.08,
+    set_scene: bool = False,
+) -> tuple[KeyReport, rigmap.PoseResult]:
     """Key `obj` with segment rotations {segment: [T,4]} and pelvis positions [T,3] (Blender world,
     metres, ground at z = 0) of a capture with per-joint bone lengths [17].
 
@@ -298,8 +332,15 @@ def retarget_onto(obj: bpy.types.Object, seg_rots: Mapping[str, np.ndarray], roo
     lengths = np.asarray(lengths, dtype=np.float64)
     leg = float(lengths[INDEX["LKnee"]] + lengths[INDEX["LAnkle"]])
     root_rest = default_joints(lengths, ankle_height)[INDEX["Pelvis"]]
-    pose = rigmap.pose_rotations(rig, bonemap, seg_rots, {n: s.rest_dir for n, s in SEGMENTS.items()},
-                                 root_positions, root_rest=root_rest, capture_leg_length=leg)
+    pose = rigmap.pose_rotations(
+        rig,
+        bonemap,
+        seg_rots,
+        {n: s.rest_dir for n, s in SEGMENTS.items()},
+        root_positions,
+        root_rest=root_rest,
+        capture_leg_length=leg,
+    )
     scene = bpy.context.scene
     step = 1.0
     if fps:
@@ -307,6 +348,15 @@ def retarget_onto(obj: bpy.types.Object, seg_rots: Mapping[str, np.ndarray], roo
             set_scene_timing(scene, fps, int(frame_start), int(frame_start) + len(root_positions) - 1)
         else:
             step = (scene.render.fps / scene.render.fps_base) / float(fps)
-    report = write_action(obj, name, pose.rotations, root_bone=pose.root_bone, root_location=pose.root_location,
-                          rest_bones=pose.rest_bones, constants=constants, frame_start=frame_start, frame_step=step)
+    report = write_action(
+        obj,
+        name,
+        pose.rotations,
+        root_bone=pose.root_bone,
+        root_location=pose.root_location,
+        rest_bones=pose.rest_bones,
+        constants=constants,
+        frame_start=frame_start,
+        frame_step=step,
+    )
     return report, pose

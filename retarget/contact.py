@@ -3,6 +3,7 @@
 The 17 joints end at the ankles, so "foot on the floor" means "ankle at its standing height"
 (`ankle_height`, the ankle joint centre above the sole, ~8 cm for an adult).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -38,9 +39,19 @@ def foot_speed(ankles: np.ndarray, fps: float) -> np.ndarray:
     return np.linalg.norm(np.gradient(ankles[..., :2], axis=0), axis=-1) * fps
 
 
-def detect_contacts(ankles: np.ndarray, fps: float, ankle_height: float = 0.08, h_on: float = 0.05,
-                    h_off: float = 0.09, v_on: float = 0.4, v_off: float = 0.8, use_speed: bool = True,
-                    min_s: float = 0.08, max_gap_s: float = 0.05, floor_band: float = 0.12) -> np.ndarray:
+def detect_contacts(
+    ankles: np.ndarray,
+    fps: float,
+    ankle_height: float = 0.08,
+    h_on: float = 0.05,
+    h_off: float = 0.09,
+    v_on: float = 0.4,
+    v_off: float = 0.8,
+    use_speed: bool = True,
+    min_s: float = 0.08,
+    max_gap_s: float = 0.05,
+    floor_band: float = 0.12,
+) -> np.ndarray:
     """bool [T, F] for ankle tracks [T, F, 3] (world, floor at 0).
 
     A foot enters contact when it is within h_on of its standing height and (if use_speed) slower than
@@ -73,8 +84,7 @@ def detect_contacts(ankles: np.ndarray, fps: float, ankle_height: float = 0.08, 
     return out
 
 
-def floor_level(ankle_z: np.ndarray, fps: float, ankles_xy: np.ndarray | None = None,
-                h_on: float = 0.05) -> float:
+def floor_level(ankle_z: np.ndarray, fps: float, ankles_xy: np.ndarray | None = None, h_on: float = 0.05) -> float:
     """Height of the ankles when standing [T, F] -> scalar: the median ankle height over frames where the
     foot is near the lowest levels seen (and slow, when horizontal tracks are given)."""
     z = np.asarray(ankle_z, dtype=np.float64)
@@ -87,8 +97,14 @@ def floor_level(ankle_z: np.ndarray, fps: float, ankles_xy: np.ndarray | None = 
     return float(np.median(z[near]))
 
 
-def lock_feet(joints: np.ndarray, contacts: np.ndarray, fps: float, ankle_height: float = 0.08,
-              blend_s: float = 0.12, reach_frac: float = 0.995) -> np.ndarray:
+def lock_feet(
+    joints: np.ndarray,
+    contacts: np.ndarray,
+    fps: float,
+    ankle_height: float = 0.08,
+    blend_s: float = 0.12,
+    reach_frac: float = 0.995,
+) -> np.ndarray:
     """Pin each ankle while its foot is in contact (to the median of its contact positions, never below
     standing height) and re-solve the knee by two-bone IK so thigh and shin keep their lengths.
 
@@ -105,8 +121,10 @@ def lock_feet(joints: np.ndarray, contacts: np.ndarray, fps: float, ankle_height
     fwd = quat.normalize(np.cross(side, up))  # body forward (bend direction of a straight knee)
     goals: list[np.ndarray] = []
     locked: list[int] = []
-    legs = {a: (np.linalg.norm(j[:, k] - j[:, h], axis=-1), np.linalg.norm(j[:, a] - j[:, k], axis=-1))
-            for a, (h, k) in _LEG.items()}  # thigh and shin lengths per frame
+    legs = {
+        a: (np.linalg.norm(j[:, k] - j[:, h], axis=-1), np.linalg.norm(j[:, a] - j[:, k], axis=-1))
+        for a, (h, k) in _LEG.items()
+    }  # thigh and shin lengths per frame
     for f, ank in enumerate(FEET):
         a = j[:, ank].copy()
         weight = np.zeros(T)
@@ -154,7 +172,7 @@ def _spread(x: np.ndarray, n: int) -> np.ndarray:
     best = mag.copy()
     for t in np.flatnonzero(mag > 0):
         lo, hi = max(0, t - n), min(len(x), t + n + 1)
-        cand = mag[t] * k[lo - (t - n): hi - (t - n)]
+        cand = mag[t] * k[lo - (t - n) : hi - (t - n)]
         take = cand > best[lo:hi]
         idx = np.arange(lo, hi)[take]
         out[idx] = x[t] * k[idx - (t - n), None]
@@ -162,8 +180,9 @@ def _spread(x: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def _two_bone_ik(hip: np.ndarray, knee: np.ndarray, goal: np.ndarray, lengths: tuple[np.ndarray, np.ndarray],
-                 fwd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _two_bone_ik(
+    hip: np.ndarray, knee: np.ndarray, goal: np.ndarray, lengths: tuple[np.ndarray, np.ndarray], fwd: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Knee and ankle [T,3] putting the ankle at goal (pulled back along hip->goal if out of reach) with
     thigh and shin `lengths` [T] each, the knee staying in its bend plane (fwd when the leg is straight)."""
     l1, l2 = lengths
@@ -176,14 +195,15 @@ def _two_bone_ik(hip: np.ndarray, knee: np.ndarray, goal: np.ndarray, lengths: t
     pf = fwd - np.sum(fwd * u, axis=-1, keepdims=True) * u
     perp = np.where((np.linalg.norm(perp, axis=-1) < 1e-4)[:, None], pf, perp)
     v = quat.normalize(perp)
-    along = (l1 ** 2 - l2 ** 2 + d ** 2) / (2 * d)
-    height = np.sqrt(np.maximum(l1 ** 2 - along ** 2, 0.0))
+    along = (l1**2 - l2**2 + d**2) / (2 * d)
+    height = np.sqrt(np.maximum(l1**2 - along**2, 0.0))
     return hip + u * along[:, None] + v * height[:, None], hip + u * d[:, None]
     return j
 
 
-def ground(joints: np.ndarray, fps: float, ankle_height: float = 0.08, margin: float = 0.0,
-           hold_s: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+def ground(
+    joints: np.ndarray, fps: float, ankle_height: float = 0.08, margin: float = 0.0, hold_s: float = 0.1
+) -> tuple[np.ndarray, np.ndarray]:
     """Lift the whole body where any joint would be under the floor (ankles: under standing height).
 
     Returns (joints, lift [T]). The lift is spread over +-hold_s with a smooth bump so it never snaps.

@@ -16,6 +16,7 @@ Up is estimated in two stages, both robust to a pitched or rolled camera:
    trimmed), regularised towards the stage-1 estimate (a straight walk only fixes the tilt along its
    line; a clip in place fixes nothing), refines up.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -44,10 +45,13 @@ def _robust_mean_dir(v: np.ndarray, init: np.ndarray, max_deg: float = 15.0, ite
 
 def upright_frames(joints: np.ndarray, knee_min_deg: float = 130.0, torso_max_deg: float = 30.0) -> np.ndarray:
     """bool [T]: both legs nearly straight and the torso in line with them (standing, walking)."""
+
     def knee(h: int, k: int, a: int) -> np.ndarray:
         return np.degrees(np.pi - _angle(joints[:, k] - joints[:, h], joints[:, a] - joints[:, k]))
-    legs_ok = (knee(J["LHip"], J["LKnee"], J["LAnkle"]) > knee_min_deg) & \
-              (knee(J["RHip"], J["RKnee"], J["RAnkle"]) > knee_min_deg)
+
+    legs_ok = (knee(J["LHip"], J["LKnee"], J["LAnkle"]) > knee_min_deg) & (
+        knee(J["RHip"], J["RKnee"], J["RAnkle"]) > knee_min_deg
+    )
     mid_ankle = 0.5 * (joints[:, J["LAnkle"]] + joints[:, J["RAnkle"]])
     torso = joints[:, J["Thorax"]] - joints[:, J["Pelvis"]]
     legs = joints[:, J["Pelvis"]] - mid_ankle
@@ -65,8 +69,9 @@ def body_up(joints_cam: np.ndarray, min_frames: int = 5, min_frac: float = 0.05)
     return _robust_mean_dir(v, init), "body"
 
 
-def floor_up(feet_cam: np.ndarray, prior_up: np.ndarray, prior_weight: float = 0.02,
-             inlier_m: float = 0.04, iters: int = 6) -> np.ndarray:
+def floor_up(
+    feet_cam: np.ndarray, prior_up: np.ndarray, prior_weight: float = 0.02, inlier_m: float = 0.04, iters: int = 6
+) -> np.ndarray:
     """Refine up from ankle tracks [T, F, 3] (camera coords, root included): robust plane through each
     frame's lowest ankle, pulled towards prior_up by prior_weight (m^2) in directions the points leave
     free. Points more than inlier_m above the current plane are trimmed (flight, a raised foot)."""
@@ -108,7 +113,9 @@ def to_world(x_cam: np.ndarray, r_cam_to_world: np.ndarray) -> np.ndarray:
 def facing_yaw(joints_world: np.ndarray) -> np.ndarray:
     """Heading [T] (rad about +Z) of the body's forward (-Y at rest) from the hip and shoulder lines."""
     j = np.asarray(joints_world, dtype=np.float64)
-    side = quat.normalize(j[:, J["LHip"]] - j[:, J["RHip"]]) + quat.normalize(j[:, J["LShoulder"]] - j[:, J["RShoulder"]])
+    side = quat.normalize(j[:, J["LHip"]] - j[:, J["RHip"]]) + quat.normalize(
+        j[:, J["LShoulder"]] - j[:, J["RShoulder"]]
+    )
     fwd = np.cross(side, np.array([0.0, 0.0, 1.0]))  # left x up = forward
     return np.arctan2(fwd[:, 0], -fwd[:, 1])
 

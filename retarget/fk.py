@@ -2,6 +2,7 @@
 
 Used by the tests (retarget -> FK -> compare with the input) and by rig-mapping checks.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -11,8 +12,7 @@ from .segments import JOINT_SEGMENT, SEGMENTS, bone_lengths, rest_offsets
 from .skeleton import NUM_JOINTS, PARENTS
 
 
-def forward_kinematics(rest_joints: np.ndarray, rotations: dict[str, np.ndarray],
-                       root: np.ndarray) -> np.ndarray:
+def forward_kinematics(rest_joints: np.ndarray, rotations: dict[str, np.ndarray], root: np.ndarray) -> np.ndarray:
     """rest_joints [17,3] canonical T-pose, rotations {segment: [T,4]}, root [T,3] pelvis -> joints [T,17,3].
 
     Each joint = its parent joint + (its segment's rotation) applied to its rest offset.

@@ -6,6 +6,7 @@ key-frames (root), find up and heading (coords), put the floor at Z = 0 from the
 (contact), detect foot contacts, pin planted feet (contact.lock_feet), keep everything above the floor
 (contact.ground), and finally compute the segment rotations that rig mapping keys (segments).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -35,10 +36,12 @@ class RetargetOptions:
     facing: str = "camera"  # "camera": the camera looks along +Y | "first": first second faces -Y
 
     def validate(self) -> None:
-        for name, value, allowed in (("smoothing", self.smoothing, ("butterworth", "one_euro", "none")),
-                                     ("root_motion", self.root_motion, ("full", "in_place", "none")),
-                                     ("up", self.up, ("auto", "camera")),
-                                     ("facing", self.facing, ("camera", "first"))):
+        for name, value, allowed in (
+            ("smoothing", self.smoothing, ("butterworth", "one_euro", "none")),
+            ("root_motion", self.root_motion, ("full", "in_place", "none")),
+            ("up", self.up, ("auto", "camera")),
+            ("facing", self.facing, ("camera", "first")),
+        ):
             if value not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
         if self.cutoff_hz <= 0 or self.root_cutoff_hz <= 0:
@@ -68,8 +71,7 @@ class Motion:
     warnings: list[str] = field(default_factory=list)
 
 
-def _check_inputs(j: np.ndarray, fps: float, points2d: np.ndarray | None,
-                  image_size: tuple[int, int] | None) -> None:
+def _check_inputs(j: np.ndarray, fps: float, points2d: np.ndarray | None, image_size: tuple[int, int] | None) -> None:
     if j.ndim != 3 or j.shape[1:] != (NUM_JOINTS, 3) or j.shape[0] < 1:
         raise ValueError(f"joints3d must be [T, {NUM_JOINTS}, 3], got {j.shape}")
     if not np.isfinite(j).any(axis=(1, 2)).any():
@@ -83,9 +85,14 @@ def _check_inputs(j: np.ndarray, fps: float, points2d: np.ndarray | None,
             raise ValueError(f"points2d must be [{j.shape[0]}, {NUM_JOINTS}, 2], got {np.shape(points2d)}")
 
 
-def retarget_motion(joints3d_cam: np.ndarray, *, fps: float, points2d: np.ndarray | None = None,
-                    image_size: tuple[int, int] | None = None,
-                    options: RetargetOptions | None = None) -> Motion:
+def retarget_motion(
+    joints3d_cam: np.ndarray,
+    *,
+    fps: float,
+    points2d: np.ndarray | None = None,
+    image_size: tuple[int, int] | None = None,
+    options: RetargetOptions | None = None,
+) -> Motion:
     """Pelvis-relative camera-space joints [T,17,3] (+ optional 2D [T,17,2] px and image (w, h)) -> Motion."""
     opt = options or RetargetOptions()
     opt.validate()
@@ -95,8 +102,9 @@ def retarget_motion(joints3d_cam: np.ndarray, *, fps: float, points2d: np.ndarra
     T = raw.shape[0]
 
     rel = raw - raw[:, :1]
-    rel = smoothing.smooth(rel, fps, opt.smoothing, opt.cutoff_hz, opt.one_euro_min_cutoff,
-                           opt.one_euro_beta, opt.one_euro_d_cutoff)
+    rel = smoothing.smooth(
+        rel, fps, opt.smoothing, opt.cutoff_hz, opt.one_euro_min_cutoff, opt.one_euro_beta, opt.one_euro_d_cutoff
+    )
     lengths = bone_lengths(rel)
     rel = normalize_bone_lengths(rel, lengths)
     rel[:, 0] = 0.0
@@ -120,8 +128,10 @@ def retarget_motion(joints3d_cam: np.ndarray, *, fps: float, points2d: np.ndarra
     else:
         up_cam, up_method = coords.body_up(rel)
     if up_method == "level":
-        warnings.append("too few upright frames to measure the camera tilt from the body: assuming a level "
-                        "camera" + (" (refined by the floor where the feet moved)" if root_cam is not None else ""))
+        warnings.append(
+            "too few upright frames to measure the camera tilt from the body: assuming a level "
+            "camera" + (" (refined by the floor where the feet moved)" if root_cam is not None else "")
+        )
 
     def world_abs(up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         r = coords.cam_to_world_matrix(up)
@@ -173,6 +183,15 @@ def retarget_motion(joints3d_cam: np.ndarray, *, fps: float, points2d: np.ndarra
         absw, _ = contact.ground(absw, fps, opt.ankle_height)
 
     floor = FloorInfo(r_cw, up_cam, up_method, camera_height, opt.ankle_height)
-    return Motion(joints=absw, root=absw[:, 0].copy(), rotations=world_rotations(absw), bone_lengths=lengths,
-                  rest_joints=rest_skeleton(lengths), contacts=contacts, floor=floor, fps=float(fps),
-                  root_source=root_source, warnings=warnings)
+    return Motion(
+        joints=absw,
+        root=absw[:, 0].copy(),
+        rotations=world_rotations(absw),
+        bone_lengths=lengths,
+        rest_joints=rest_skeleton(lengths),
+        contacts=contacts,
+        floor=floor,
+        fps=float(fps),
+        root_source=root_source,
+        warnings=warnings,
+    )

@@ -1,4 +1,5 @@
 """Small vectorised rotation helpers. Quaternions are (w, x, y, z), Blender's order, shape [..., 4]."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -15,12 +16,15 @@ def mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Hamilton product a * b (apply b first, then a)."""
     aw, ax, ay, az = np.moveaxis(a, -1, 0)
     bw, bx, by, bz = np.moveaxis(b, -1, 0)
-    return np.stack([
-        aw * bw - ax * bx - ay * by - az * bz,
-        aw * bx + ax * bw + ay * bz - az * by,
-        aw * by - ax * bz + ay * bw + az * bx,
-        aw * bz + ax * by - ay * bx + az * bw,
-    ], axis=-1)
+    return np.stack(
+        [
+            aw * bw - ax * bx - ay * by - az * bz,
+            aw * bx + ax * bw + ay * bz - az * by,
+            aw * by - ax * bz + ay * bw + az * bx,
+            aw * bz + ax * by - ay * bx + az * bw,
+        ],
+        axis=-1,
+    )
 
 
 def conj(q: np.ndarray) -> np.ndarray:
@@ -30,11 +34,20 @@ def conj(q: np.ndarray) -> np.ndarray:
 def to_matrix(q: np.ndarray) -> np.ndarray:
     q = normalize(np.asarray(q, dtype=np.float64))
     w, x, y, z = np.moveaxis(q, -1, 0)
-    m = np.stack([
-        1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
-        2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
-        2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y),
-    ], axis=-1)
+    m = np.stack(
+        [
+            1 - 2 * (y * y + z * z),
+            2 * (x * y - w * z),
+            2 * (x * z + w * y),
+            2 * (x * y + w * z),
+            1 - 2 * (x * x + z * z),
+            2 * (y * z - w * x),
+            2 * (x * z - w * y),
+            2 * (y * z + w * x),
+            1 - 2 * (x * x + y * y),
+        ],
+        axis=-1,
+    )
     return m.reshape(q.shape[:-1] + (3, 3))
 
 
@@ -54,8 +67,10 @@ def from_matrix(m: np.ndarray) -> np.ndarray:
         r = m[s]
         if case == 0:
             t = np.sqrt(np.maximum(1 + tr[s], _EPS)) * 2
-            q[s] = np.stack([0.25 * t, (r[:, 2, 1] - r[:, 1, 2]) / t, (r[:, 0, 2] - r[:, 2, 0]) / t,
-                             (r[:, 1, 0] - r[:, 0, 1]) / t], axis=1)
+            q[s] = np.stack(
+                [0.25 * t, (r[:, 2, 1] - r[:, 1, 2]) / t, (r[:, 0, 2] - r[:, 2, 0]) / t, (r[:, 1, 0] - r[:, 0, 1]) / t],
+                axis=1,
+            )
         else:
             i = case - 1
             j, kk = (i + 1) % 3, (i + 2) % 3

@@ -22,6 +22,7 @@ Why it is built this way:
   turns rigidly, keeping its rest curvature, so that its first head -> last tail line follows the
   segment.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -67,6 +68,7 @@ class RigRest:
     ``matrices`` are Blender's ``bone.matrix_local`` (armature space, bone Y axis along the bone);
     ``world`` is the armature object's ``matrix_world``. Lengths are in armature units.
     """
+
     names: list[str]
     parents: list[int]
     matrices: np.ndarray  # [N, 4, 4]
@@ -132,8 +134,9 @@ def _chain_of(rig: RigRest, bonemap: Mapping[str, str | Sequence[str]], seg: str
 # rig, tails are not (BVH imports put a joint's tail at the mean of its children, e.g. chest -> clavicles).
 _ENDS_AT = {"spine": "chest", "chest": "neck", "neck": "head"}
 for _s in "LR":
-    _ENDS_AT.update({f"shoulder.{_s}": f"upper_arm.{_s}", f"upper_arm.{_s}": f"forearm.{_s}",
-                     f"thigh.{_s}": f"shin.{_s}"})
+    _ENDS_AT.update(
+        {f"shoulder.{_s}": f"upper_arm.{_s}", f"upper_arm.{_s}": f"forearm.{_s}", f"thigh.{_s}": f"shin.{_s}"}
+    )
 
 
 def _chain_end(rig: RigRest, bonemap: Mapping[str, str | Sequence[str]], seg: str, fallback: np.ndarray) -> np.ndarray:
@@ -206,6 +209,7 @@ def leg_length(rig: RigRest, bonemap: Mapping[str, str | Sequence[str]]) -> floa
 @dataclass
 class PoseResult:
     """Local pose-bone rotations (w, x, y, z) per keyed bone, plus the root bone's location keys."""
+
     rotations: dict[str, np.ndarray]  # bone -> [T, 4]
     root_bone: str | None
     root_location: np.ndarray | None  # [T, 3] in the root bone's local (pose) space, armature units
@@ -311,10 +315,15 @@ def pose_rotations(
             # the hips may hang from other keyed bones (Rigify: torso at the lower spine, the pelvis bone
             # below spine_fk.001). Place the root bone so that the posed mid-hips follow the scaled path.
             want = (s * (rp - ref)) @ c.T
-            offs = [_posed_offset(rig, posed, g_rest, rb, _chain_of(rig, bonemap, k)[0], len(rp))
-                    for k in ("thigh.L", "thigh.R") if k in bonemap]
+            offs = [
+                _posed_offset(rig, posed, g_rest, rb, _chain_of(rig, bonemap, k)[0], len(rp))
+                for k in ("thigh.L", "thigh.R")
+                if k in bonemap
+            ]
             if len(offs) == 2 and all(o is not None for o in offs):
-                pelvis = 0.5 * (heads[_chain_of(rig, bonemap, "thigh.L")[0]] + heads[_chain_of(rig, bonemap, "thigh.R")[0]])
+                pelvis = 0.5 * (
+                    heads[_chain_of(rig, bonemap, "thigh.L")[0]] + heads[_chain_of(rig, bonemap, "thigh.R")[0]]
+                )
                 head_world = pelvis + want - 0.5 * (offs[0] + offs[1])
             else:
                 head_world = heads[rb] + want
@@ -331,8 +340,9 @@ def pose_rotations(
     return PoseResult(rotations, root_bone, root_loc, s, c, {rig.names[b]: m for b, m in target.items()}, rest_bones)
 
 
-def _set_targets(rig: RigRest, target: dict[int, np.ndarray], chain: list[int], delta: np.ndarray,
-                 g_rest: np.ndarray) -> None:
+def _set_targets(
+    rig: RigRest, target: dict[int, np.ndarray], chain: list[int], delta: np.ndarray, g_rest: np.ndarray
+) -> None:
     for b in chain:
         if b in target:
             raise ValueError(f"bone {rig.names[b]!r} is mapped to two segments")
@@ -345,8 +355,9 @@ def heading_turn(m: np.ndarray) -> np.ndarray:
     return Q.to_matrix(Q.from_axis_angle(up, Q.twist_angle(Q.from_matrix(m), up)))
 
 
-def _posed_offset(rig: RigRest, posed: dict[int, np.ndarray], g_rest: np.ndarray, root: int, bone: int,
-                  T: int) -> np.ndarray | None:
+def _posed_offset(
+    rig: RigRest, posed: dict[int, np.ndarray], g_rest: np.ndarray, root: int, bone: int, T: int
+) -> np.ndarray | None:
     """World vector [T,3] from `root`'s head to `bone`'s head in the posed rig (None: not a descendant)."""
     heads = rig.heads_world()
     off = np.zeros((T, 3))

@@ -15,6 +15,7 @@ and vertical motion, t_x ~ (u - c_x) t_z / f, barely depend on it. Depth is also
 Without 2D, `odometry_root` walks the pelvis with the planted feet (a foot in contact does not move, so
 the pelvis moves by minus the foot's motion relative to the pelvis): no flight phases, drift grows slowly.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -30,8 +31,14 @@ def focal_from_fov(image_size: tuple[float, float], fov_deg: float = DEFAULT_FOV
     return 0.5 * max(image_size) / np.tan(np.radians(fov_deg) / 2)
 
 
-def solve_root(joints_rel: np.ndarray, points2d: np.ndarray, image_size: tuple[float, float],
-               focal: float, min_joints: int = 6, huber_px: float = 8.0) -> np.ndarray:
+def solve_root(
+    joints_rel: np.ndarray,
+    points2d: np.ndarray,
+    image_size: tuple[float, float],
+    focal: float,
+    min_joints: int = 6,
+    huber_px: float = 8.0,
+) -> np.ndarray:
     """Pelvis translation [T,3] in camera coordinates per frame; NaN rows where 2D is missing or too sparse."""
     x = np.asarray(joints_rel, dtype=np.float64)
     p = np.asarray(points2d, dtype=np.float64)
@@ -78,12 +85,13 @@ def interpolate_keys(values: np.ndarray) -> np.ndarray:
     t = np.flatnonzero(ok)
     out = PchipInterpolator(t, v[ok], axis=0, extrapolate=False)(np.arange(len(v)))
     out[: t[0]] = v[t[0]]
-    out[t[-1] + 1:] = v[t[-1]]
+    out[t[-1] + 1 :] = v[t[-1]]
     return out
 
 
-def odometry_root(joints_rel_world: np.ndarray, contacts: np.ndarray, feet: tuple[int, int],
-                  height_scale: float = 0.02) -> np.ndarray:
+def odometry_root(
+    joints_rel_world: np.ndarray, contacts: np.ndarray, feet: tuple[int, int], height_scale: float = 0.02
+) -> np.ndarray:
     """Horizontal pelvis path [T,2] (world XY, starting at 0) from planted feet (contacts [T,2] bool).
 
     Frame-to-frame pelvis motion = minus the relative motion of the planted foot; when both count as

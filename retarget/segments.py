@@ -19,6 +19,7 @@ roll is the elbow hinge's. Feet are *derived* segments (`FOOT_SEGMENTS`): a rig'
 attitude to the ground (level, as it stands in the rest pose) and turns only about the vertical, with the
 heading of its shin; left to follow the shin rigidly, toes would dig into the floor whenever the shin tilts.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -49,33 +50,76 @@ _NX, _NZ = (-1.0, 0.0, 0.0), (0.0, 0.0, -1.0)
 # Ordered parents-first. rest_ref of "bend" segments: the hinge normal cross(upper, lower) of a limb bent
 # the anatomical way from the T-pose (elbows flex forward to -Y, knees flex backward to +Y).
 SEGMENTS: dict[str, Segment] = {
-    "hips": Segment(J["RHip"], J["LHip"], None, _X, "line", (J["Pelvis"], J["Spine"]), _Z,
-                    (J["RHip"], J["LHip"])),
-    "spine": Segment(J["Pelvis"], J["Spine"], "hips", _Z, "line", (J["RHip"], J["LHip"], J["RShoulder"],
-                     J["LShoulder"]), _X, (J["Spine"],)),
-    "chest": Segment(J["Spine"], J["Thorax"], "spine", _Z, "line", (J["RShoulder"], J["LShoulder"]), _X,
-                     (J["Thorax"],)),
+    "hips": Segment(J["RHip"], J["LHip"], None, _X, "line", (J["Pelvis"], J["Spine"]), _Z, (J["RHip"], J["LHip"])),
+    "spine": Segment(
+        J["Pelvis"],
+        J["Spine"],
+        "hips",
+        _Z,
+        "line",
+        (J["RHip"], J["LHip"], J["RShoulder"], J["LShoulder"]),
+        _X,
+        (J["Spine"],),
+    ),
+    "chest": Segment(
+        J["Spine"], J["Thorax"], "spine", _Z, "line", (J["RShoulder"], J["LShoulder"]), _X, (J["Thorax"],)
+    ),
     "neck": Segment(J["Thorax"], J["Neck"], "chest", _Z, "parent", (), _X, (J["Neck"],)),
-    "head": Segment(J["Neck"], J["Head"], "neck", _Z, "plane", (J["Thorax"], J["Neck"], J["Head"]), _NX,
-                    (J["Head"],)),
+    "head": Segment(J["Neck"], J["Head"], "neck", _Z, "plane", (J["Thorax"], J["Neck"], J["Head"]), _NX, (J["Head"],)),
     "shoulder.L": Segment(J["Thorax"], J["LShoulder"], "chest", _X, "parent", (), _Z, (J["LShoulder"],)),
-    "upper_arm.L": Segment(J["LShoulder"], J["LElbow"], "shoulder.L", _X, "bend",
-                           (J["LShoulder"], J["LElbow"], J["LWrist"]), _NZ, (J["LElbow"],)),
-    "forearm.L": Segment(J["LElbow"], J["LWrist"], "upper_arm.L", _X, "bend",
-                         (J["LShoulder"], J["LElbow"], J["LWrist"]), _NZ, (J["LWrist"],)),
+    "upper_arm.L": Segment(
+        J["LShoulder"],
+        J["LElbow"],
+        "shoulder.L",
+        _X,
+        "bend",
+        (J["LShoulder"], J["LElbow"], J["LWrist"]),
+        _NZ,
+        (J["LElbow"],),
+    ),
+    "forearm.L": Segment(
+        J["LElbow"],
+        J["LWrist"],
+        "upper_arm.L",
+        _X,
+        "bend",
+        (J["LShoulder"], J["LElbow"], J["LWrist"]),
+        _NZ,
+        (J["LWrist"],),
+    ),
     "shoulder.R": Segment(J["Thorax"], J["RShoulder"], "chest", _NX, "parent", (), _Z, (J["RShoulder"],)),
-    "upper_arm.R": Segment(J["RShoulder"], J["RElbow"], "shoulder.R", _NX, "bend",
-                           (J["RShoulder"], J["RElbow"], J["RWrist"]), _Z, (J["RElbow"],)),
-    "forearm.R": Segment(J["RElbow"], J["RWrist"], "upper_arm.R", _NX, "bend",
-                         (J["RShoulder"], J["RElbow"], J["RWrist"]), _Z, (J["RWrist"],)),
-    "thigh.L": Segment(J["LHip"], J["LKnee"], "hips", _NZ, "bend", (J["LHip"], J["LKnee"], J["LAnkle"]), _X,
-                       (J["LKnee"],)),
-    "shin.L": Segment(J["LKnee"], J["LAnkle"], "thigh.L", _NZ, "bend", (J["LHip"], J["LKnee"], J["LAnkle"]),
-                      _X, (J["LAnkle"],)),
-    "thigh.R": Segment(J["RHip"], J["RKnee"], "hips", _NZ, "bend", (J["RHip"], J["RKnee"], J["RAnkle"]), _X,
-                       (J["RKnee"],)),
-    "shin.R": Segment(J["RKnee"], J["RAnkle"], "thigh.R", _NZ, "bend", (J["RHip"], J["RKnee"], J["RAnkle"]),
-                      _X, (J["RAnkle"],)),
+    "upper_arm.R": Segment(
+        J["RShoulder"],
+        J["RElbow"],
+        "shoulder.R",
+        _NX,
+        "bend",
+        (J["RShoulder"], J["RElbow"], J["RWrist"]),
+        _Z,
+        (J["RElbow"],),
+    ),
+    "forearm.R": Segment(
+        J["RElbow"],
+        J["RWrist"],
+        "upper_arm.R",
+        _NX,
+        "bend",
+        (J["RShoulder"], J["RElbow"], J["RWrist"]),
+        _Z,
+        (J["RWrist"],),
+    ),
+    "thigh.L": Segment(
+        J["LHip"], J["LKnee"], "hips", _NZ, "bend", (J["LHip"], J["LKnee"], J["LAnkle"]), _X, (J["LKnee"],)
+    ),
+    "shin.L": Segment(
+        J["LKnee"], J["LAnkle"], "thigh.L", _NZ, "bend", (J["LHip"], J["LKnee"], J["LAnkle"]), _X, (J["LAnkle"],)
+    ),
+    "thigh.R": Segment(
+        J["RHip"], J["RKnee"], "hips", _NZ, "bend", (J["RHip"], J["RKnee"], J["RAnkle"]), _X, (J["RKnee"],)
+    ),
+    "shin.R": Segment(
+        J["RKnee"], J["RAnkle"], "thigh.R", _NZ, "bend", (J["RHip"], J["RKnee"], J["RAnkle"]), _X, (J["RAnkle"],)
+    ),
 }
 
 # Derived segments: foot -> the segment whose heading (rotation about world up) it takes.
@@ -83,7 +127,8 @@ FOOT_SEGMENTS: dict[str, str] = {"foot.L": "shin.L", "foot.R": "shin.R"}
 
 # Which segment positions each joint in forward kinematics (root: None).
 JOINT_SEGMENT: tuple[str | None, ...] = tuple(
-    next((n for n, s in SEGMENTS.items() if j in s.places), None) for j in range(NUM_JOINTS))
+    next((n for n, s in SEGMENTS.items() if j in s.places), None) for j in range(NUM_JOINTS)
+)
 
 # Bend / plane twist is trusted fully above 45 degrees of bend, not at all below 15 (the plane of a nearly
 # straight limb swings wildly with small joint noise; measured on a CMU pirouette clip).
@@ -116,6 +161,7 @@ def _track_twist(theta: np.ndarray, w: np.ndarray) -> np.ndarray:
     where it is not (w = 0: straight limb). Run forwards and backwards and averaged on the circle, so
     a roll change that happened while the limb was straight is split between the straightening and
     the re-bending instead of snapping at one frame."""
+
     def run(th: np.ndarray, ww: np.ndarray) -> np.ndarray:
         out = np.empty_like(th)
         cur = 0.0
@@ -123,6 +169,7 @@ def _track_twist(theta: np.ndarray, w: np.ndarray) -> np.ndarray:
             cur = cur + ww[t] * _wrap(th[t] - cur)
             out[t] = cur
         return out
+
     fwd = run(theta, w)
     bwd = run(theta[::-1], w[::-1])[::-1]
     return fwd + 0.5 * _wrap(bwd - fwd)

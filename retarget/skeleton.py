@@ -3,11 +3,27 @@
 retarget never imports inference (it ships standalone), so it keeps its own copy; a test checks they match.
 Left/right are the performer's own sides. Pelvis (0) is the root.
 """
+
 from __future__ import annotations
 
 JOINT_NAMES: tuple[str, ...] = (
-    "Pelvis", "RHip", "RKnee", "RAnkle", "LHip", "LKnee", "LAnkle", "Spine",
-    "Thorax", "Neck", "Head", "LShoulder", "LElbow", "LWrist", "RShoulder", "RElbow", "RWrist",
+    "Pelvis",
+    "RHip",
+    "RKnee",
+    "RAnkle",
+    "LHip",
+    "LKnee",
+    "LAnkle",
+    "Spine",
+    "Thorax",
+    "Neck",
+    "Head",
+    "LShoulder",
+    "LElbow",
+    "LWrist",
+    "RShoulder",
+    "RElbow",
+    "RWrist",
 )
 NUM_JOINTS = len(JOINT_NAMES)
 ROOT = 0

@@ -3,6 +3,7 @@
 Both work on any array [T, ...] along axis 0 (time) and are NaN-safe: gaps are filled by linear
 interpolation in time (edges held) before filtering, so one lost frame does not poison a whole track.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -42,8 +43,9 @@ def _alpha(cutoff: np.ndarray | float, dt: float) -> np.ndarray:
     return 1.0 / (1.0 + tau / dt)
 
 
-def one_euro(x: np.ndarray, fps: float, min_cutoff: float = 1.0, beta: float = 0.5,
-             d_cutoff: float = 1.0) -> np.ndarray:
+def one_euro(
+    x: np.ndarray, fps: float, min_cutoff: float = 1.0, beta: float = 0.5, d_cutoff: float = 1.0
+) -> np.ndarray:
     """One-Euro filter (Casiez et al., CHI 2012): an adaptive low-pass whose cutoff rises with speed,
     min_cutoff + beta * |dx/dt| (Hz, with x in its own units per second), so slow motion is steady and fast
     motion keeps up. Causal (some lag on fast motion), per channel; usable live."""
@@ -62,8 +64,15 @@ def one_euro(x: np.ndarray, fps: float, min_cutoff: float = 1.0, beta: float = 0
     return out
 
 
-def smooth(x: np.ndarray, fps: float, method: str = "butterworth", cutoff_hz: float = 6.0,
-           min_cutoff: float = 1.0, beta: float = 0.5, d_cutoff: float = 1.0) -> np.ndarray:
+def smooth(
+    x: np.ndarray,
+    fps: float,
+    method: str = "butterworth",
+    cutoff_hz: float = 6.0,
+    min_cutoff: float = 1.0,
+    beta: float = 0.5,
+    d_cutoff: float = 1.0,
+) -> np.ndarray:
     """Dispatch by name: "butterworth" | "one_euro" | "none" (NaN-filled copy)."""
     if method == "butterworth":
         return butterworth(x, fps, cutoff_hz)

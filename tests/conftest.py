@@ -1,4 +1,5 @@
 """Shared fixtures. Real data lives in ../shared (never committed); tests fail loudly if it is missing."""
+
 from __future__ import annotations
 
 import os

@@ -1,5 +1,6 @@
 """Faulty clips made from the shared dance clip: a cut to black, the person cropped away, the legs pushed
 out of the frame, two people crossing. Written small and fast (x264 ultrafast, <= 90 frames)."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -69,9 +70,10 @@ def crossing(path: Path, n: int = 90, width: int = 1152) -> tuple[Path, np.ndarr
     out = []
     for i in range(n):
         canvas = np.full((576, width, 3), 96, np.uint8)
-        b = cv2.resize(np.ascontiguousarray(src[(i + 40) % n][:, strip][:, ::-1]), (b_w, b_h),
-                       interpolation=cv2.INTER_AREA)
-        canvas[576 - b_h:, b_x[i]:b_x[i] + b_w] = b
-        canvas[:, a_x[i]:a_x[i] + a_w] = src[i][:, strip]
+        b = cv2.resize(
+            np.ascontiguousarray(src[(i + 40) % n][:, strip][:, ::-1]), (b_w, b_h), interpolation=cv2.INTER_AREA
+        )
+        canvas[576 - b_h :, b_x[i] : b_x[i] + b_w] = b
+        canvas[:, a_x[i] : a_x[i] + a_w] = src[i][:, strip]
         out.append(canvas)
     return write_clip(path, out), a_x + a_w / 2 + (285 - (strip.start + strip.stop) / 2)

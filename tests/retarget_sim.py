@@ -1,4 +1,5 @@
 """Test support for retarget: real mocap clips and a simulated camera (not a test module itself)."""
+
 from __future__ import annotations
 
 import json
@@ -29,6 +30,7 @@ def load_clip(mocap_dir: Path, name: str) -> tuple[np.ndarray, float]:
 @dataclass
 class Camera:
     """Pinhole camera at `position` (world), looking at `target`, rolled by roll_deg; fov across width."""
+
     position: np.ndarray
     target: np.ndarray
     roll_deg: float = 0.0
@@ -61,8 +63,9 @@ class Camera:
         return self.world_to_cam @ np.array([0.0, 0.0, 1.0])
 
 
-def simulate(world: np.ndarray, cam: Camera, stride: int = 5, noise_px: float = 0.0,
-             seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def simulate(
+    world: np.ndarray, cam: Camera, stride: int = 5, noise_px: float = 0.0, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """What capture would return for this motion: pelvis-relative camera joints and sparse 2D."""
     c = cam.to_cam(world)
     p2 = cam.project(c)

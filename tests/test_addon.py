@@ -4,6 +4,7 @@ The capture stage is fed with real motion capture seen through a simulated camer
 so these tests check the operator, the retarget and the keys on known human motion independent of the
 model. test_e2e.py runs the same operator on real video with the real model.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -52,21 +53,39 @@ def scene():
 def mocap_result(mocap_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> CaptureResult:
     """A walk (CMU, 120 fps -> 30 fps, 3 s) as capture would deliver it: camera joints + 2D every 5th frame."""
     world, fps = load_clip(mocap_dir, "cmuexp_test_walking_11")
-    world = world[::int(round(fps / VIDEO_FPS))][:90]
-    cam = Camera(position=np.array([0.0, -6.0, 1.2]), target=world[0, 0] * [1, 1, 0] + [0, 0, 1.0],
-                 image_size=(1280, 720))
+    world = world[:: int(round(fps / VIDEO_FPS))][:90]
+    cam = Camera(
+        position=np.array([0.0, -6.0, 1.2]), target=world[0, 0] * [1, 1, 0] + [0, 0, 1.0], image_size=(1280, 720)
+    )
     joints, p2 = simulate(world, cam, stride=5)
     T = len(joints)
     video = tmp_path_factory.mktemp("clip") / "walk_take.mp4"
     video.write_bytes(b"")  # only the name is used by the write step
     keys = np.arange(0, T, 5)
-    return CaptureResult(joints3d=joints.astype(np.float32), points2d=p2.astype(np.float32), keyframes=keys,
-                         fps=VIDEO_FPS, image_size=(1280, 720), timestamps=np.arange(T) / VIDEO_FPS,
-                         timings=Timings(decode=0.1, pose2d=0.4, uplift=0.05), warnings=[],
-                         stats=CaptureStats(frames=T, keyframes=len(keys), detected=len(keys), people_max=1,
-                                            people_tracks=1, keyframes_with_people=len(keys), person="largest",
-                                            track_id=0),
-                         source=str(video), stride=5, frame_start=0, detected=np.ones(len(keys), bool))
+    return CaptureResult(
+        joints3d=joints.astype(np.float32),
+        points2d=p2.astype(np.float32),
+        keyframes=keys,
+        fps=VIDEO_FPS,
+        image_size=(1280, 720),
+        timestamps=np.arange(T) / VIDEO_FPS,
+        timings=Timings(decode=0.1, pose2d=0.4, uplift=0.05),
+        warnings=[],
+        stats=CaptureStats(
+            frames=T,
+            keyframes=len(keys),
+            detected=len(keys),
+            people_max=1,
+            people_tracks=1,
+            keyframes_with_people=len(keys),
+            person="largest",
+            track_id=0,
+        ),
+        source=str(video),
+        stride=5,
+        frame_start=0,
+        detected=np.ones(len(keys), bool),
+    )
 
 
 @pytest.fixture()
@@ -83,8 +102,10 @@ def fake_capture(monkeypatch: pytest.MonkeyPatch, mocap_result: CaptureResult):
 
 
 def ids() -> dict[str, set[str]]:
-    return {c: {i.name for i in getattr(bpy.data, c)}
-            for c in ("objects", "armatures", "actions", "cameras", "movieclips", "collections")}
+    return {
+        c: {i.name for i in getattr(bpy.data, c)}
+        for c in ("objects", "armatures", "actions", "cameras", "movieclips", "collections")
+    }
 
 
 def bone_quats(action, obj) -> dict[str, np.ndarray]:
@@ -97,8 +118,7 @@ def bone_quats(action, obj) -> dict[str, np.ndarray]:
             co = np.empty(2 * len(fc.keyframe_points))
             fc.keyframe_points.foreach_get("co", co)
             out.setdefault(bone, [None] * 4)[fc.array_index] = co.reshape(-1, 2)
-    return {b: np.stack([c[:, 1] for c in v], axis=1) for b, v in out.items()}, \
-        {b: v[0][:, 0] for b, v in out.items()}
+    return {b: np.stack([c[:, 1] for c in v], axis=1) for b, v in out.items()}, {b: v[0][:, 0] for b, v in out.items()}
 
 
 def lowest_z(obj, bones: list[str], frames: range) -> float:
@@ -293,7 +313,6 @@ def test_estimate_follows_stride_and_learns() -> None:
     assert job.format_seconds(75) == "~1 min 15 s"
 
 
-
 class _Layout:
     """Stands in for UILayout: records every property a draw function shows and checks that it exists."""
 
@@ -330,8 +349,18 @@ def test_panel_and_operator_draw_every_option(scene, videos_dir) -> None:
     seen: list[str] = []
     panel = type("P", (), {"layout": _Layout(seen)})()
     bpy.types.UPLIFT_PT_capture.draw(panel, bpy.context)
-    for name in ("filepath", "stride", "pose_model", "target_rig", "smoothing", "root_motion", "foot_locking",
-                 "person", "use_frame_range", "check_2d"):
+    for name in (
+        "filepath",
+        "stride",
+        "pose_model",
+        "target_rig",
+        "smoothing",
+        "root_motion",
+        "foot_locking",
+        "person",
+        "use_frame_range",
+        "check_2d",
+    ):
         assert name in seen
     estimate = [s for s in seen if s.startswith("label:")][-1]
     assert estimate.startswith("label:120 frames, 12 key-frames: ~")  # probed from the real clip

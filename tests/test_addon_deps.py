@@ -1,4 +1,5 @@
 """The dependency installer: real pip, offline from a folder of wheels, into a private target folder."""
+
 from __future__ import annotations
 
 import base64
@@ -17,11 +18,11 @@ from addon import deps  # noqa: E402
 
 def make_wheel(folder: Path, name: str = "uplift_probe_pkg", version: str = "0.1") -> Path:
     """A minimal valid pure-Python wheel (PEP 427), so the test needs no network and no build tool."""
-    files = {f"{name}/__init__.py": b"VALUE = 42\n",
-             f"{name}-{version}.dist-info/METADATA":
-                 f"Metadata-Version: 2.1\nName: {name.replace('_', '-')}\nVersion: {version}\n".encode(),
-             f"{name}-{version}.dist-info/WHEEL":
-                 b"Wheel-Version: 1.0\nGenerator: uplift-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
+    files = {
+        f"{name}/__init__.py": b"VALUE = 42\n",
+        f"{name}-{version}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name.replace('_', '-')}\nVersion: {version}\n".encode(),
+        f"{name}-{version}.dist-info/WHEEL": b"Wheel-Version: 1.0\nGenerator: uplift-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
     record_name = f"{name}-{version}.dist-info/RECORD"
     lines = []
     for path, data in files.items():

@@ -1,5 +1,6 @@
 """Bad inputs through the real CLI in a subprocess: a clear message, exit code 2, no traceback, and no
 output file unless there is something worth keeping (a clip damaged part-way)."""
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,14 @@ WALK = "04_sideview_walk_jump_sports2d_1768x994.mp4"  # its index is at the star
 
 def cli(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-m", "inference", "capture", *map(str, args)], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "inference", "capture", *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def make_input(kind: str, tmp: Path, videos_dir: Path) -> Path:

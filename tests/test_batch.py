@@ -2,6 +2,7 @@
 
 The batch runs in a subprocess exactly as a user types it (`python -m addon.batch ...`), with real bpy.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,8 +17,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 def run_batch(*args: str, tmp: Path) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, BLENDER_USER_RESOURCES=str(tmp / "blender_user"))
-    return subprocess.run([sys.executable, "-m", "addon.batch", *args], cwd=REPO, capture_output=True,
-                          text=True, env=env, timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "addon.batch", *args], cwd=REPO, capture_output=True, text=True, env=env, timeout=900
+    )
 
 
 def test_bad_inputs_are_reported_and_fail_the_run(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """The bone map stored on a rig, with real bpy: Guess / Clear / Load / Save Preset, the panel, and captures
 that use the stored (edited) map. Captures are fed with real motion capture (test_addon's fixtures)."""
+
 from __future__ import annotations
 
 import json
@@ -94,7 +95,11 @@ def key_counts(obj) -> dict[str, int]:
     out: dict[str, int] = {}
     for fc in apply.check2d._fcurves(obj.animation_data):
         if fc.data_path.startswith("pose.bones[") and fc.data_path.rsplit(".", 1)[-1] in (
-                "rotation_quaternion", "rotation_euler", "rotation_axis_angle", "location"):
+            "rotation_quaternion",
+            "rotation_euler",
+            "rotation_axis_angle",
+            "location",
+        ):
             bone = fc.data_path.split('"')[1]
             out[bone] = max(out.get(bone, 0), len(fc.keyframe_points))
     return out
@@ -102,11 +107,13 @@ def key_counts(obj) -> dict[str, int]:
 
 def capture(obj, mocap_result) -> apply.Applied:
     """The operator's write step, returning what it did (warnings, bone-map source)."""
-    return apply.apply_capture(bpy.context, mocap_result, job.CaptureOptions(video=mocap_result.source,
-                                                                             target=obj.name))
+    return apply.apply_capture(
+        bpy.context, mocap_result, job.CaptureOptions(video=mocap_result.source, target=obj.name)
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
+
 
 def test_register_and_unregister_the_bonemap_properties() -> None:
     assert hasattr(bpy.types.Object, "uplift_bonemap") and hasattr(bpy.types, "UPLIFT_PT_bonemap")
@@ -209,8 +216,9 @@ def test_capture_is_one_undo_step_and_the_map_survives_undo(scene, mocap_result,
     bpy.ops.ed.undo_push(message="rig")
     assert bpy.ops.uplift.bonemap_guess("EXEC_DEFAULT", True, rig=rig.name) == {"FINISHED"}
     before = ids()
-    assert bpy.ops.uplift.capture_video("EXEC_DEFAULT", True, filepath=mocap_result.source,
-                                        target_rig=rig.name) == {"FINISHED"}
+    assert bpy.ops.uplift.capture_video("EXEC_DEFAULT", True, filepath=mocap_result.source, target_rig=rig.name) == {
+        "FINISHED"
+    }
     assert ids() != before
     bpy.ops.ed.undo()
     rig = bpy.data.objects["Body"]
@@ -256,8 +264,9 @@ def test_save_preset_refuses_duplicates_and_load_restores_it(scene, mocap_result
     assert bonemap_ui.stored_map(b) == bonemap_ui.stored_map(a)
 
 
-def test_load_preset_with_missing_bones_warns_and_a_broken_user_file_is_skipped(scene, mocap_result, preset_dir,
-                                                                               capfd) -> None:
+def test_load_preset_with_missing_bones_warns_and_a_broken_user_file_is_skipped(
+    scene, mocap_result, preset_dir, capfd
+) -> None:
     rig = default_rig(mocap_result)
     bpy.data.objects["Body"].data.bones["neck"].name = "collar_gone"
     preset_dir.mkdir()
@@ -325,8 +334,7 @@ def test_bone_map_panel_shows_one_search_per_segment(rigify) -> None:
 
     seen = draw()  # nothing stored yet: the buttons and a hint
     ops = {s[1] for s in seen if s[0] == "op"}
-    assert {"uplift.bonemap_guess", "uplift.bonemap_clear", "uplift.bonemap_load",
-            "uplift.bonemap_save_preset"} <= ops
+    assert {"uplift.bonemap_guess", "uplift.bonemap_clear", "uplift.bonemap_load", "uplift.bonemap_save_preset"} <= ops
     assert ("prop", "uplift_bonemap_preset", "") in seen
     assert any(s[0] == "label" and "No bone map stored" in s[1] for s in seen)
     assert not any(s[0] == "search" for s in seen)

@@ -5,6 +5,7 @@ BVH rigs imported from ../shared/data/mocap/originals (CMU 31-joint, Character C
 ReActIdle/FreeMoCap names), Rigify's metarig (an A-pose), a steeper-A-pose rolled and turned copy, and a
 Rigify-generated rig. Everything is read back from Blender's evaluated pose after frame_set.
 """
+
 from __future__ import annotations
 
 import os
@@ -34,14 +35,16 @@ BVH_RIGS = {
     "reactidle": ("reactidle_bvh", "reactidle/genuine/003_genuine.bvh", 1.0, None),
 }
 # Rigify's generated rig is keyed on FK controls; we measure where the ORG (deform-driving) bones end up.
-RIGIFY_ORG = {k: ([f"ORG-{b}" for b in v] if isinstance(v, list) else f"ORG-{v}")
-              for k, v in bm.list_presets()["Rigify metarig"].bonemap.items()}
+RIGIFY_ORG = {
+    k: ([f"ORG-{b}" for b in v] if isinstance(v, list) else f"ORG-{v}")
+    for k, v in bm.list_presets()["Rigify metarig"].bonemap.items()
+}
 
 
 @pytest.fixture(scope="module")
 def motion(mocap_dir: Path) -> dict:
     d = np.load(mocap_dir / "h36m17" / "cmu_cgspeed_misc_h36m17.npz")
-    j = d[CLIP][: N_FRAMES * STEP: STEP].astype(np.float64)
+    j = d[CLIP][: N_FRAMES * STEP : STEP].astype(np.float64)
     j = j[..., [0, 2, 1]] * [1.0, -1.0, 1.0]  # mocap +Y up -> Blender Z up
     j[..., 2] -= j[..., 2].min() - 0.08
     lengths = segments.bone_lengths(j)
@@ -54,8 +57,12 @@ def bvh_dir(mocap_dir: Path, tmp_path_factory) -> Path:
     """The BVH files we need, cut to one frame (we need the rigs, not their motion)."""
     out = tmp_path_factory.mktemp("bvh")
     for key, (arch, member, _, _) in BVH_RIGS.items():
-        text = subprocess.run(f"zstd -dc '{mocap_dir / 'originals' / (arch + '.tar.zst')}' | tar -xO '{member}'",
-                              shell=True, check=True, capture_output=True).stdout.decode()
+        text = subprocess.run(
+            f"zstd -dc '{mocap_dir / 'originals' / (arch + '.tar.zst')}' | tar -xO '{member}'",
+            shell=True,
+            check=True,
+            capture_output=True,
+        ).stdout.decode()
         head, motion_part = text.split("MOTION", 1)
         lines = [ln for ln in motion_part.strip().splitlines() if ln.strip()]
         (out / f"{key}.bvh").write_text(head + "MOTION\nFrames: 1\n" + lines[1] + "\n" + lines[2] + "\n")
@@ -95,6 +102,7 @@ def _metarig() -> bpy.types.Object:
 def _steep_a_pose_rolled_turned(obj: bpy.types.Object) -> None:
     """Arms down 25 deg more than the metarig's own A-pose, odd bone rolls, object turned 90 deg and scaled."""
     from mathutils import Matrix
+
     bpy.context.view_layer.objects.active = obj
     bpy.ops.object.mode_set(mode="EDIT")
     eb = obj.data.edit_bones
@@ -131,7 +139,9 @@ def _posed_rest(obj: bpy.types.Object) -> rigmap.RigRest:
 
 def _mid_hips(rig: rigmap.RigRest, measure_map) -> np.ndarray:
     h = rig.heads_world()
-    return 0.5 * (h[rigmap._chain_of(rig, measure_map, "thigh.L")[0]] + h[rigmap._chain_of(rig, measure_map, "thigh.R")[0]])
+    return 0.5 * (
+        h[rigmap._chain_of(rig, measure_map, "thigh.L")[0]] + h[rigmap._chain_of(rig, measure_map, "thigh.R")[0]]
+    )
 
 
 def _angular_errors(obj, measure_map, pose: rigmap.PoseResult, motion, frames) -> dict[str, np.ndarray]:
@@ -210,8 +220,10 @@ def test_default_armature_fk_matches_input(motion):
         errs.append(np.linalg.norm(got - jn[t], axis=1))
     errs = np.array(errs) * 1000
     moved = np.linalg.norm(jn[-1] - jn[0], axis=1).max()
-    REPORT.append(f"[bpy {bpy.app.version_string}] default armature FK error vs bone-length-normalised input: "
-                  f"mean {errs.mean():.3f} mm, max {errs.max():.3f} mm over {len(errs)} frames x 17 joints")
+    REPORT.append(
+        f"[bpy {bpy.app.version_string}] default armature FK error vs bone-length-normalised input: "
+        f"mean {errs.mean():.3f} mm, max {errs.max():.3f} mm over {len(errs)} frames x 17 joints"
+    )
     assert moved > 0.2  # the clip really moves, so agreement is not trivial
     assert errs.max() <= 15.0
 
@@ -233,14 +245,21 @@ def test_rig_directions(rig_name, motion, bvh_dir):
     names = [b.name for b in obj.data.bones]
     parents = [names.index(b.parent.name) if b.parent else -1 for b in obj.data.bones]
     source, keymap, consts = bm.bonemap_for(names, parents)
-    expected = BVH_RIGS[rig_name][3] if rig_name in BVH_RIGS else {
-        "rigify_metarig": "Rigify metarig", "a_pose_rolled_turned": "Rigify metarig",
-        "rigify_generated": "Rigify generated rig"}[rig_name]
+    expected = (
+        BVH_RIGS[rig_name][3]
+        if rig_name in BVH_RIGS
+        else {
+            "rigify_metarig": "Rigify metarig",
+            "a_pose_rolled_turned": "Rigify metarig",
+            "rigify_generated": "Rigify generated rig",
+        }[rig_name]
+    )
     if expected:
         assert source == expected
     assert set(keymap) == set(bm.SEGMENT_NAMES), f"{rig_name}: unmapped {set(bm.SEGMENT_NAMES) - set(keymap)}"
-    rep, pose = bpy_keys.retarget_onto(obj, motion["rots"], motion["joints"][:, 0], motion["lengths"], CLIP,
-                                       bonemap=keymap, constants=consts)
+    rep, pose = bpy_keys.retarget_onto(
+        obj, motion["rots"], motion["joints"][:, 0], motion["lengths"], CLIP, bonemap=keymap, constants=consts
+    )
     _check_quats(pose, motion["rots"])
     if user_action is not None:  # the BVH import's own action is kept, muted, in the NLA
         assert user_action.name in bpy.data.actions and user_action.use_fake_user
@@ -251,9 +270,11 @@ def test_rig_directions(rig_name, motion, bvh_dir):
     root_mm = errs.pop("root_mm")
     allv = np.concatenate(list(errs.values()))
     worst = max(errs, key=lambda k: errs[k].max())
-    REPORT.append(f"[bpy {bpy.app.version_string}] {rig_name:20s} map: {source:26s} angular error mean "
-                  f"{allv.mean():.3f} deg, max {allv.max():.3f} deg (worst {worst}); root scale {pose.scale:.3f}, "
-                  f"mid-hips path error max {root_mm.max():.2f} mm")
+    REPORT.append(
+        f"[bpy {bpy.app.version_string}] {rig_name:20s} map: {source:26s} angular error mean "
+        f"{allv.mean():.3f} deg, max {allv.max():.3f} deg (worst {worst}); root scale {pose.scale:.3f}, "
+        f"mid-hips path error max {root_mm.max():.2f} mm"
+    )
     assert allv.max() < 0.5, {k: round(float(v.max()), 2) for k, v in errs.items()}
     assert root_mm.max() < 15.0
 
@@ -289,13 +310,15 @@ def test_keys_written_in_bulk_and_exact(motion):
     rots = {b: np.tile(q, (reps, 1)) for b, q in motion["rots"].items()}
     root = np.tile(motion["joints"][:, 0], (reps, 1))
     keymap = bm.list_presets()["Uplift default"].bonemap
-    pose = rigmap.pose_rotations(bpy_keys.rig_rest(obj), keymap, rots,
-                                 {n: s.rest_dir for n, s in segments.SEGMENTS.items()}, root)
+    pose = rigmap.pose_rotations(
+        bpy_keys.rig_rest(obj), keymap, rots, {n: s.rest_dir for n, s in segments.SEGMENTS.items()}, root
+    )
     t0 = time.perf_counter()
-    rep = bpy_keys.write_action(obj, "bulk", pose.rotations, root_bone=pose.root_bone,
-                                root_location=pose.root_location)
+    rep = bpy_keys.write_action(obj, "bulk", pose.rotations, root_bone=pose.root_bone, root_location=pose.root_location)
     dt = time.perf_counter() - t0
-    REPORT.append(f"[bpy {bpy.app.version_string}] wrote {rep.keys} keys on {rep.fcurves} F-curves in {dt * 1000:.0f} ms")
+    REPORT.append(
+        f"[bpy {bpy.app.version_string}] wrote {rep.keys} keys on {rep.fcurves} F-curves in {dt * 1000:.0f} ms"
+    )
     assert rep.keys >= 20000
     fcs = {(fc.data_path, fc.array_index): fc for fc in bpy_keys.action_fcurves(rep.action)}
     fc = fcs[('pose.bones["forearm.L"].rotation_quaternion', 2)]
@@ -313,9 +336,11 @@ def test_euler_mode_bones_get_euler_keys(motion, bvh_dir):
     names = [b.name for b in obj.data.bones]
     parents = [names.index(b.parent.name) if b.parent else -1 for b in obj.data.bones]
     _, keymap, _ = bm.bonemap_for(names, parents)
-    rep, pose = bpy_keys.retarget_onto(obj, motion["rots"], motion["joints"][:, 0], motion["lengths"], "e",
-                                       bonemap=keymap)
+    rep, pose = bpy_keys.retarget_onto(
+        obj, motion["rots"], motion["joints"][:, 0], motion["lengths"], "e", bonemap=keymap
+    )
     from mathutils import Euler
+
     bone = keymap["forearm.L"]
     mode = obj.pose.bones[bone].rotation_mode
     assert mode != "QUATERNION"

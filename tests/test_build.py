@@ -3,6 +3,7 @@
 Each Blender session runs in a subprocess with BLENDER_USER_RESOURCES in a temp folder, so installing the
 extension never touches the developer's own Blender configuration.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,7 +21,7 @@ import build  # noqa: E402
 
 BPY45 = REPO / ".venv" / "bpy45"
 
-INSTALL_SCRIPT = r'''
+INSTALL_SCRIPT = r"""
 import json, sys
 import bpy
 zip_path, video, out = sys.argv[-3:]
@@ -43,7 +44,7 @@ if video:
     info["action"] = act.name if act else None
     info["frame_range"] = list(act.frame_range) if act else None
 json.dump(info, open(out, "w"))
-'''
+"""
 
 
 def run_blender_script(tmp: Path, script: str, *args: str, bpy_path: Path | None = None) -> dict:
@@ -54,8 +55,9 @@ def run_blender_script(tmp: Path, script: str, *args: str, bpy_path: Path | None
     env = dict(os.environ, BLENDER_USER_RESOURCES=str(tmp / "user"))
     if bpy_path is not None:
         env["PYTHONPATH"] = str(bpy_path)
-    proc = subprocess.run([sys.executable, str(path), *args, str(out)], capture_output=True, text=True,
-                          env=env, cwd=tmp, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, str(path), *args, str(out)], capture_output=True, text=True, env=env, cwd=tmp, timeout=600
+    )
     assert proc.returncode == 0 and out.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
     return json.loads(out.read_text())
 
@@ -63,8 +65,9 @@ def run_blender_script(tmp: Path, script: str, *args: str, bpy_path: Path | None
 @pytest.fixture(scope="module")
 def built_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
-    proc = subprocess.run([sys.executable, str(REPO / "build.py"), "--output-dir", str(out)],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "build.py"), "--output-dir", str(out)], capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     zips = list(out.glob("uplift_mocap-*.zip"))
     assert len(zips) == 1
@@ -73,14 +76,24 @@ def built_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_zip_layout_and_blender_validator(built_zip: Path) -> None:
     names = set(zipfile.ZipFile(built_zip).namelist())
-    for required in ("blender_manifest.toml", "__init__.py", "addon/operators.py", "addon/_pkgs.py",
-                     "addon/batch.py", "inference/__init__.py", "inference/pipeline.py",
-                     "inference/video/reader.py", "inference/weights/uplift_compact.safetensors",
-                     "retarget/__init__.py", "retarget/bpy_keys.py"):
+    for required in (
+        "blender_manifest.toml",
+        "__init__.py",
+        "addon/operators.py",
+        "addon/_pkgs.py",
+        "addon/batch.py",
+        "inference/__init__.py",
+        "inference/pipeline.py",
+        "inference/video/reader.py",
+        "inference/weights/uplift_compact.safetensors",
+        "retarget/__init__.py",
+        "retarget/bpy_keys.py",
+    ):
         assert required in names, required
     assert not any("__pycache__" in n or n.endswith((".pyc", ".npz", ".pt")) for n in names)
-    assert not any(n.startswith("inference/training/") or n.endswith("preview.py") for n in names), \
+    assert not any(n.startswith("inference/training/") or n.endswith("preview.py") for n in names), (
         "the training side and developer tools are not shipped"
+    )
     check = build.validate(built_zip)
     assert check.returncode == 0, check.stdout + check.stderr
 
@@ -92,7 +105,7 @@ def test_validator_rejects_a_broken_manifest(tmp_path: Path, built_zip: Path) ->
         for item in src.infolist():
             data = src.read(item)
             if item.filename == "blender_manifest.toml":
-                data = data.replace(b'[permissions]', b'[permissions]\nspying = "everything"')
+                data = data.replace(b"[permissions]", b'[permissions]\nspying = "everything"')
             dst.writestr(item, data)
     check = build.validate(bad)
     assert check.returncode != 0

@@ -1,4 +1,5 @@
 """`python -m inference capture` end to end (real MediaPipe, real 3D model) and its progress bar."""
+
 from __future__ import annotations
 
 import io
@@ -64,8 +65,21 @@ def test_auto_stride_with_report_and_plot(tmp_path: Path) -> None:
 
 def test_frame_range_and_lite_model(tmp_path: Path, videos_dir: Path) -> None:
     out = tmp_path / "part.npz"
-    p = cli(videos_dir / SQUATS, "--frames", "10:40", "--stride", "3", "--model", "lite", "--max-people", "1",
-            "-q", "-o", out, cwd=tmp_path)
+    p = cli(
+        videos_dir / SQUATS,
+        "--frames",
+        "10:40",
+        "--stride",
+        "3",
+        "--model",
+        "lite",
+        "--max-people",
+        "1",
+        "-q",
+        "-o",
+        out,
+        cwd=tmp_path,
+    )
     assert p.returncode == 0, p.stderr
     assert p.stderr.strip() == ""  # quiet: no bar, no warnings for a one-person clip
     with np.load(out, allow_pickle=False) as z:

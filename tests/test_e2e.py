@@ -2,6 +2,7 @@
 
 02_dance (576x576, 30 fps, 120 frames) at stride 10: 12 MediaPipe key-frames, the model fills in the rest.
 """
+
 from __future__ import annotations
 
 import math
@@ -48,8 +49,7 @@ def scene():
 def test_dance_onto_new_armature_with_undo(scene, videos_dir: Path) -> None:
     bpy.ops.ed.undo_push(message="empty scene")
     before = ids()
-    res = bpy.ops.uplift.capture_video("EXEC_DEFAULT", True, filepath=str(videos_dir / CLIP), stride=10,
-                                       check_2d=True)
+    res = bpy.ops.uplift.capture_video("EXEC_DEFAULT", True, filepath=str(videos_dir / CLIP), stride=10, check_2d=True)
     assert res == {"FINISHED"}
     arm = bpy.context.view_layer.objects.active
     assert arm.type == "ARMATURE" and arm.animation_data.action.name == Path(CLIP).stem
@@ -83,9 +83,26 @@ def test_batch_bvh_fbx_blend_and_a_bad_clip(tmp_path: Path, videos_dir: Path) ->
     outs = {}
     for fmt in ("bvh", "fbx", "blend"):
         out = tmp_path / fmt
-        proc = subprocess.run([sys.executable, "-m", "addon.batch", str(videos_dir / CLIP), str(bad), "-o",
-                               str(out), "--format", fmt, "--stride", "20"], cwd=REPO, capture_output=True,
-                              text=True, env=env, timeout=600)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "addon.batch",
+                str(videos_dir / CLIP),
+                str(bad),
+                "-o",
+                str(out),
+                "--format",
+                fmt,
+                "--stride",
+                "20",
+            ],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=600,
+        )
         assert proc.returncode == 1, proc.stdout + proc.stderr[-3000:]  # the bad clip fails the run...
         assert proc.stdout.splitlines()[-1] == "1 captured, 1 failed, 0 skipped"  # ...after the good one
         outs[fmt] = out / f"{Path(CLIP).stem}.{fmt}"

@@ -1,4 +1,5 @@
 """Real video, no 3D ground truth: our lifted 3D must be steadier than MediaPipe's own world landmarks."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,8 +13,9 @@ from inference.training.evaluate_video import compare, table
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("clip,stride", [("02_dance_tfjs_576x576.mp4", 5),
-                                         ("04_sideview_walk_jump_sports2d_1768x994.mp4", 10)])
+@pytest.mark.parametrize(
+    "clip,stride", [("02_dance_tfjs_576x576.mp4", 5), ("04_sideview_walk_jump_sports2d_1768x994.mp4", 10)]
+)
 def test_ours_is_steadier_than_mediapipe_world(videos_dir: Path, clip: str, stride: int) -> None:
     res = capture(videos_dir / clip, stride=stride)
     m = compare(res)

@@ -1,6 +1,7 @@
 """Faults a capture must survive and report: the person leaves the frame (cut to black, cropped away), a
 limb leaves the frame, two people cross. Real MediaPipe on clips made from the shared dance clip
 (tests/faults.py); the 3D stage is stubbed, the report's 2D side is what is checked here."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,8 +26,8 @@ def covers(ranges: list[tuple[int, int]], a: int, b: int) -> float:
     """Share of frames a..b (inclusive) inside the flagged ranges."""
     m = np.zeros(b + 1, bool)
     for s, e in ranges:
-        m[s:min(e, b) + 1] = True
-    return float(m[a:b + 1].mean())
+        m[s : min(e, b) + 1] = True
+    return float(m[a : b + 1].mean())
 
 
 @pytest.mark.parametrize("stride", [5, "auto"])
@@ -36,7 +37,7 @@ def test_person_leaving_the_frame_for_a_second_is_lost_there(tmp_path: Path, mak
     rep = res.report
     lost = of_kind(rep, "lost")
     assert len(lost) == 1, rep.flags
-    (a, b), = lost
+    ((a, b),) = lost
     assert 25 <= a <= 31 and 58 <= b <= 64, lost  # frames 30..59, to the key-frames' resolution
     assert covers(lost, 30, 59) >= 0.95
     outside = np.isin(res.keyframes, np.arange(30, 60), invert=True)

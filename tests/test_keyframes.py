@@ -1,4 +1,5 @@
 """inference.keyframes: the auto-stride rule on synthetic 2D (pure functions, no video)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,9 +19,28 @@ from inference.keyframes import (
 from inference.skeleton import INDEX
 
 # A standing person ~400 px tall (x right, y down), joints in skeleton order.
-STAND = np.array([[500, 600], [480, 600], [480, 750], [480, 900], [520, 600], [520, 750], [520, 900],
-                  [500, 540], [500, 480], [500, 450], [500, 420], [540, 480], [560, 550], [570, 610],
-                  [460, 480], [440, 550], [430, 610]], np.float32)
+STAND = np.array(
+    [
+        [500, 600],
+        [480, 600],
+        [480, 750],
+        [480, 900],
+        [520, 600],
+        [520, 750],
+        [520, 900],
+        [500, 540],
+        [500, 480],
+        [500, 450],
+        [500, 420],
+        [540, 480],
+        [560, 550],
+        [570, 610],
+        [460, 480],
+        [440, 550],
+        [430, 610],
+    ],
+    np.float32,
+)
 
 
 def clip_with_kick(T: int = 200, kick: tuple[int, int] = (92, 112), still_noise: float = 1.0) -> np.ndarray:
@@ -31,10 +51,10 @@ def clip_with_kick(T: int = 200, kick: tuple[int, int] = (92, 112), still_noise:
     pts = np.repeat(STAND[None], T, axis=0) + rng.normal(0, still_noise, (T, 17, 2)).astype(np.float32)
     a, b = kick
     phase = np.sin(np.linspace(0, np.pi, b - a + 1))
-    pts[a:b + 1, INDEX["LAnkle"], 0] += 250 * phase
-    pts[a:b + 1, INDEX["LAnkle"], 1] -= 200 * phase
-    pts[a:b + 1, INDEX["LKnee"], 0] += 120 * phase
-    pts[a:b + 1, INDEX["LKnee"], 1] -= 100 * phase
+    pts[a : b + 1, INDEX["LAnkle"], 0] += 250 * phase
+    pts[a : b + 1, INDEX["LAnkle"], 1] -= 200 * phase
+    pts[a : b + 1, INDEX["LKnee"], 0] += 120 * phase
+    pts[a : b + 1, INDEX["LKnee"], 1] -= 100 * phase
     return pts
 
 

@@ -1,4 +1,5 @@
 """The public lifting contract `inference.uplift`, weight loading without pickle, and accuracy of the shipped model."""
+
 from __future__ import annotations
 
 import json
@@ -15,10 +16,28 @@ def _walker(t: int = 120, w: int = 1280, h: int = 720, seed: int = 0) -> np.ndar
     """A plausible standing 2D skeleton drifting across the image, [t, 17, 2] pixels."""
     from inference.training.cameras import Cameras, look_at
 
-    rest = np.array([[0, 0.95, 0], [-0.12, 0.95, 0], [-0.12, 0.5, 0], [-0.12, 0.08, 0], [0.12, 0.95, 0],
-                     [0.12, 0.5, 0], [0.12, 0.08, 0], [0, 1.2, 0], [0, 1.45, 0], [0, 1.55, 0.08], [0, 1.7, 0],
-                     [0.18, 1.45, 0], [0.2, 1.18, 0], [0.22, 0.92, 0], [-0.18, 1.45, 0], [-0.2, 1.18, 0],
-                     [-0.22, 0.92, 0]], np.float32)
+    rest = np.array(
+        [
+            [0, 0.95, 0],
+            [-0.12, 0.95, 0],
+            [-0.12, 0.5, 0],
+            [-0.12, 0.08, 0],
+            [0.12, 0.95, 0],
+            [0.12, 0.5, 0],
+            [0.12, 0.08, 0],
+            [0, 1.2, 0],
+            [0, 1.45, 0],
+            [0, 1.55, 0.08],
+            [0, 1.7, 0],
+            [0.18, 1.45, 0],
+            [0.2, 1.18, 0],
+            [0.22, 0.92, 0],
+            [-0.18, 1.45, 0],
+            [-0.2, 1.18, 0],
+            [-0.22, 0.92, 0],
+        ],
+        np.float32,
+    )
     ph = np.arange(t) / 30.0
     world = np.repeat(rest[None], t, 0)
     world[:, [13, 16], 2] += 0.25 * np.sin(2 * np.pi * ph)[:, None] * np.array([1, -1])

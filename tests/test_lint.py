@@ -1,6 +1,7 @@
 """Style and architecture are checked like behaviour: ruff (lint + format) and the import-linter contracts
 in pyproject.toml (bpy only in addon/ and retarget/bpy_keys.py; retarget never imports inference; nothing in
 the add-on imports the training side)."""
+
 from __future__ import annotations
 
 import subprocess

@@ -1,4 +1,5 @@
 """Metrics used by `evaluate` and `evaluate-video`, checked against values worked out by hand."""
+
 from __future__ import annotations
 
 import numpy as np

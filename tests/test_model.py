@@ -1,4 +1,5 @@
 """The Uplift-and-Upsample network: sizes of the paper presets, shapes, key-frame masking, flip consistency."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -3,6 +3,7 @@
 The 3D stage is replaced by `no_lift` / `spy_lift` here so these tests pin down the 2D side of the contract;
 tests/test_pipeline_uplift.py runs the real model end to end.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,9 @@ from inference.errors import CaptureCancelled, NoPersonError, UpliftError
 from inference import CaptureResult, capture
 from test_video import set_mp4_rotation, write_clip
 
-SQUATS, DANCE, WALK = (n + ".mp4" for n in ("01_squats_tfjs_720x1280", "02_dance_tfjs_576x576",
-                                              "04_sideview_walk_jump_sports2d_1768x994"))
+SQUATS, DANCE, WALK = (
+    n + ".mp4" for n in ("01_squats_tfjs_720x1280", "02_dance_tfjs_576x576", "04_sideview_walk_jump_sports2d_1768x994")
+)
 FRAMES = {SQUATS: 65, DANCE: 120, WALK: 230}
 
 
@@ -65,7 +67,9 @@ def test_capture_every_clip(videos_dir: Path, clip: str, stride: int) -> None:
     check_grid(res, T, stride)
     w, h = res.image_size
     pts = res.points2d[np.isfinite(res.points2d).all(axis=(1, 2))]
-    assert ((pts[..., 0] > -0.2 * w) & (pts[..., 0] < 1.2 * w) & (pts[..., 1] > -0.2 * h) & (pts[..., 1] < 1.2 * h)).mean() > 0.95
+    assert (
+        (pts[..., 0] > -0.2 * w) & (pts[..., 0] < 1.2 * w) & (pts[..., 1] > -0.2 * h) & (pts[..., 1] < 1.2 * h)
+    ).mean() > 0.95
     rate = res.stats.detection_rate
     assert rate == 1.0 if clip != WALK else rate > 0.3, res.stats
 
@@ -165,8 +169,7 @@ def test_cancel_is_prompt_and_progress_is_reported(videos_dir: Path) -> None:
         return len(polls) > 3
 
     with pytest.raises(CaptureCancelled):
-        capture(videos_dir / DANCE, 2, progress=lambda *a: calls.append(a), should_cancel=should_cancel,
-                lifter=no_lift)
+        capture(videos_dir / DANCE, 2, progress=lambda *a: calls.append(a), should_cancel=should_cancel, lifter=no_lift)
     assert len(calls) == 3 and all(c[0] == "pose2d" and c[2] == 120 for c in calls)
     assert [c[1] for c in calls] == [1, 3, 5]
 
@@ -204,8 +207,10 @@ def test_captures_in_worker_threads(videos_dir: Path) -> None:
     import threading
 
     out: dict[str, CaptureResult] = {}
-    threads = [threading.Thread(target=lambda n=n: out.__setitem__(n, capture(videos_dir / n, 10, lifter=no_lift)))
-               for n in (SQUATS, DANCE)]
+    threads = [
+        threading.Thread(target=lambda n=n: out.__setitem__(n, capture(videos_dir / n, 10, lifter=no_lift)))
+        for n in (SQUATS, DANCE)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -215,9 +220,13 @@ def test_captures_in_worker_threads(videos_dir: Path) -> None:
 
 
 def test_bad_arguments(videos_dir: Path) -> None:
-    for kw, match in [({"stride": 0}, "stride"), ({"person": "tallest"}, "person"),
-                      ({"frame_range": (50, 20)}, "frame range"), ({"frame_range": (500, None)}, "only 65"),
-                      ({"person": 4}, "only 1 person was seen")]:
+    for kw, match in [
+        ({"stride": 0}, "stride"),
+        ({"person": "tallest"}, "person"),
+        ({"frame_range": (50, 20)}, "frame range"),
+        ({"frame_range": (500, None)}, "only 65"),
+        ({"person": 4}, "only 1 person was seen"),
+    ]:
         with pytest.raises(UpliftError, match=match):
             capture(videos_dir / SQUATS, **{"stride": 10, **kw}, lifter=no_lift)
 
@@ -226,8 +235,18 @@ def test_save_npz_roundtrip_without_pickle(tmp_path: Path, videos_dir: Path) -> 
     res = run(videos_dir / SQUATS, 5)
     out = res.save_npz(tmp_path / "cap.npz")
     with np.load(out, allow_pickle=False) as z:
-        assert {"joints3d", "points2d", "keyframes", "fps", "image_size", "timestamps", "world3d",
-                "landmarks33", "detected", "meta"} <= set(z.files)
+        assert {
+            "joints3d",
+            "points2d",
+            "keyframes",
+            "fps",
+            "image_size",
+            "timestamps",
+            "world3d",
+            "landmarks33",
+            "detected",
+            "meta",
+        } <= set(z.files)
         np.testing.assert_array_equal(z["points2d"], res.points2d)
         assert z["joints3d"].shape == (65, 17, 3) and z["keyframes"].tolist() == list(range(0, 65, 5))
         assert float(z["fps"]) == 5.0 and z["image_size"].tolist() == [720, 1280]

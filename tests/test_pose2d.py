@@ -1,5 +1,6 @@
 """2D pose on key-frames against Google's reference BlazePose output, the 33 -> 17 mapping, and the
 people tracker / person choice on synthetic detections."""
+
 from __future__ import annotations
 
 import json

@@ -1,5 +1,6 @@
 """MediaPipe bundle resolution and the sha256-checked download, against local files and a localhost server
 (never the real host: this machine is offline, and tests must not download)."""
+
 from __future__ import annotations
 
 import functools
@@ -45,8 +46,9 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_env_folder_file_and_explicit_path(monkeypatch: pytest.MonkeyPatch, isolated: Path,
-                                           pose_models_dir: Path) -> None:
+def test_env_folder_file_and_explicit_path(
+    monkeypatch: pytest.MonkeyPatch, isolated: Path, pose_models_dir: Path
+) -> None:
     monkeypatch.setenv("UPLIFT_POSE_MODEL", str(pose_models_dir))
     assert resolve_pose_model("lite") == pose_models_dir / "pose_landmarker_lite.task"
     assert resolve_pose_model("full") == pose_models_dir / "pose_landmarker_full.task"
@@ -98,8 +100,9 @@ def test_download_checks_sha256_and_writes_atomically(isolated: Path, server: st
 
 
 def test_resolve_downloads_only_when_allowed(isolated: Path, server: str, monkeypatch) -> None:
-    monkeypatch.setitem(VARIANTS, "lite", VARIANTS["lite"].__class__(
-        "lite", f"{server}/pose_landmarker_lite.task", "0" * 64, 0))
+    monkeypatch.setitem(
+        VARIANTS, "lite", VARIANTS["lite"].__class__("lite", f"{server}/pose_landmarker_lite.task", "0" * 64, 0)
+    )
     with pytest.raises(PoseModelError, match="not found"):
         resolve_pose_model("lite")
     with pytest.raises(PoseModelError, match="sha256"):
@@ -112,8 +115,7 @@ def test_offline_download_message(isolated: Path) -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     with pytest.raises(PoseModelError) as e:
-        fetch_pose_model("full", isolated / "dl", url=f"http://127.0.0.1:{port}/pose_landmarker_full.task",
-                         timeout=5)
+        fetch_pose_model("full", isolated / "dl", url=f"http://127.0.0.1:{port}/pose_landmarker_full.task", timeout=5)
     msg = str(e.value)
     assert "offline" in msg and str(isolated / "dl" / "pose_landmarker_full.task") in msg
 

@@ -1,4 +1,5 @@
 """inference.quality: every flag kind and metric on synthetic evidence (pure numpy, no video, no model)."""
+
 from __future__ import annotations
 
 import json
@@ -13,18 +14,66 @@ from inference.skeleton import INDEX
 
 W, H, FPS = 1000, 1000, 30.0
 # A front-facing person in image pixels (performer's left on the image right), 33 BlazePose landmarks.
-_XY33 = {0: (500, 240), 7: (530, 230), 8: (470, 230), 11: (560, 300), 12: (440, 300), 13: (580, 400),
-         14: (420, 400), 15: (590, 490), 16: (410, 490), 23: (540, 520), 24: (460, 520), 25: (545, 680),
-         26: (455, 680), 27: (550, 840), 28: (450, 840)}
-_PAIRS = [(1, 4), (2, 5), (3, 6), (7, 8), (9, 10), (11, 12), (13, 14), (15, 16), (17, 18), (19, 20), (21, 22),
-          (23, 24), (25, 26), (27, 28), (29, 30), (31, 32)]
+_XY33 = {
+    0: (500, 240),
+    7: (530, 230),
+    8: (470, 230),
+    11: (560, 300),
+    12: (440, 300),
+    13: (580, 400),
+    14: (420, 400),
+    15: (590, 490),
+    16: (410, 490),
+    23: (540, 520),
+    24: (460, 520),
+    25: (545, 680),
+    26: (455, 680),
+    27: (550, 840),
+    28: (450, 840),
+}
+_PAIRS = [
+    (1, 4),
+    (2, 5),
+    (3, 6),
+    (7, 8),
+    (9, 10),
+    (11, 12),
+    (13, 14),
+    (15, 16),
+    (17, 18),
+    (19, 20),
+    (21, 22),
+    (23, 24),
+    (25, 26),
+    (27, 28),
+    (29, 30),
+    (31, 32),
+]
 
 
 def person33() -> tuple[np.ndarray, np.ndarray]:
     """([33, 5] image landmarks, [33, 3] world landmarks in metres, y down, origin between the hips)."""
     img = np.zeros((33, 5), np.float32)
-    near = {1: 0, 2: 0, 3: 0, 4: 0, 5: 0, 6: 0, 9: 0, 10: 0, 17: 15, 19: 15, 21: 15, 18: 16, 20: 16, 22: 16,
-            29: 27, 31: 27, 30: 28, 32: 28}
+    near = {
+        1: 0,
+        2: 0,
+        3: 0,
+        4: 0,
+        5: 0,
+        6: 0,
+        9: 0,
+        10: 0,
+        17: 15,
+        19: 15,
+        21: 15,
+        18: 16,
+        20: 16,
+        22: 16,
+        29: 27,
+        31: 27,
+        30: 28,
+        32: 28,
+    }
     for i in range(33):
         img[i, :2] = _XY33[i] if i in _XY33 else _XY33[near[i]]
     img[:, 3:] = 0.99
@@ -39,9 +88,18 @@ def evidence(K: int = 12, step: int = 10, **over: np.ndarray) -> Evidence:
     w33 = np.repeat(world[None], K, axis=0)
     from inference.pose2d.landmarks import mediapipe33_to_h36m17
 
-    fields = dict(keys=np.arange(K) * step, n_frames=K * step, fps=FPS, image_size=(W, H),
-                  detected=np.ones(K, bool), landmarks33=lm, world33=w33, points2d=None,
-                  crowding=np.full(K, np.inf), others=np.zeros(K, np.int64))
+    fields = dict(
+        keys=np.arange(K) * step,
+        n_frames=K * step,
+        fps=FPS,
+        image_size=(W, H),
+        detected=np.ones(K, bool),
+        landmarks33=lm,
+        world33=w33,
+        points2d=None,
+        crowding=np.full(K, np.inf),
+        others=np.zeros(K, np.int64),
+    )
     fields.update(over)
     lm = fields["landmarks33"]
     lm[~fields["detected"]] = np.nan

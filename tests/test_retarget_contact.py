@@ -1,4 +1,5 @@
 """Foot contacts, foot locking and grounding on real mocap walks."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -30,9 +31,11 @@ def test_contacts_on_a_real_walk(walk) -> None:
     alternating = all(a[1] != b[1] for a, b in zip(starts, starts[1:]))
     double = float((c[:, 0] & c[:, 1]).mean())
     speed = contact.foot_speed(ank, fps)
-    print(f"{WALK}: stance fraction L {stance[0]:.2f} R {stance[1]:.2f}, double support {double:.2f}, "
-          f"touch-downs {[f for _, f in starts]}, foot speed in contact median {np.median(speed[c]):.3f} m/s "
-          f"vs swing {np.median(speed[~c]):.2f} m/s")
+    print(
+        f"{WALK}: stance fraction L {stance[0]:.2f} R {stance[1]:.2f}, double support {double:.2f}, "
+        f"touch-downs {[f for _, f in starts]}, foot speed in contact median {np.median(speed[c]):.3f} m/s "
+        f"vs swing {np.median(speed[~c]):.2f} m/s"
+    )
     assert all(len(r) >= 2 for r in runs)
     assert alternating
     assert ((stance > 0.45) & (stance < 0.8)).all()
@@ -44,8 +47,7 @@ def test_contacts_on_a_real_walk(walk) -> None:
 def _noisy_capture(world: np.ndarray, fps: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray, Camera]:
     """A clip as capture would return it: 2D with pixel noise on every 5th frame, 3D with smooth errors."""
     ctr = world[:, 0].mean(axis=0)
-    cam = Camera(position=ctr + np.array([0.8, -5.0, 1.5 - ctr[2]]), target=ctr * [1, 1, 0] + [0, 0, 0.8],
-                 roll_deg=3.0)
+    cam = Camera(position=ctr + np.array([0.8, -5.0, 1.5 - ctr[2]]), target=ctr * [1, 1, 0] + [0, 0, 0.8], roll_deg=3.0)
     rel, p2 = simulate(world, cam, stride=5, noise_px=2.0, seed=seed)
     noise = smoothing.butterworth(np.random.default_rng(seed).normal(0, 0.03, rel.shape), fps, 3.0)
     noise[:, 0] = 0.0
@@ -62,12 +64,15 @@ def test_foot_locking_removes_sliding(walk) -> None:
     world, fps = walk
     rel, p2, cam = _noisy_capture(world, fps)
     locked = retarget_motion(rel, fps=fps, points2d=p2, image_size=cam.image_size)
-    free = retarget_motion(rel, fps=fps, points2d=p2, image_size=cam.image_size,
-                           options=RetargetOptions(foot_lock=False))
+    free = retarget_motion(
+        rel, fps=fps, points2d=p2, image_size=cam.image_size, options=RetargetOptions(foot_lock=False)
+    )
     s_lock, s_free = _slide(locked.joints, locked.contacts), _slide(free.joints, locked.contacts)
-    print(f"sliding in contact per frame at {fps:.0f} fps: locked mean {s_lock.mean() * 1e3:.2f} mm max "
-          f"{s_lock.max() * 1e3:.2f} mm; unlocked mean {s_free.mean() * 1e3:.2f} mm max {s_free.max() * 1e3:.2f} mm; "
-          f"contact fraction {locked.contacts.mean(0).round(2)}")
+    print(
+        f"sliding in contact per frame at {fps:.0f} fps: locked mean {s_lock.mean() * 1e3:.2f} mm max "
+        f"{s_lock.max() * 1e3:.2f} mm; unlocked mean {s_free.mean() * 1e3:.2f} mm max {s_free.max() * 1e3:.2f} mm; "
+        f"contact fraction {locked.contacts.mean(0).round(2)}"
+    )
     assert locked.contacts.mean() > 0.4
     assert s_lock.max() < 0.01
     assert s_free.mean() > 2 * s_lock.mean() + 1e-4  # the input really slides: locking did the work

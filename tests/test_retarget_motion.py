@@ -1,4 +1,5 @@
 """retarget_motion end to end on real mocap seen through a simulated, tilted camera."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,11 +19,15 @@ def _grounded(mocap_dir, name: str) -> tuple[np.ndarray, float]:
     return world, fps
 
 
-def _camera(world: np.ndarray, pitch_target_z: float = 0.8, height: float = 1.5, side: float = 0.8,
-            roll: float = 3.0) -> Camera:
+def _camera(
+    world: np.ndarray, pitch_target_z: float = 0.8, height: float = 1.5, side: float = 0.8, roll: float = 3.0
+) -> Camera:
     ctr = world[:, 0].mean(axis=0)
-    return Camera(position=ctr + np.array([side, -5.0, height - ctr[2]]),
-                  target=ctr * [1, 1, 0] + [0, 0, pitch_target_z], roll_deg=roll)
+    return Camera(
+        position=ctr + np.array([side, -5.0, height - ctr[2]]),
+        target=ctr * [1, 1, 0] + [0, 0, pitch_target_z],
+        roll_deg=roll,
+    )
 
 
 def _truth_in_level_camera_frame(world: np.ndarray, cam: Camera) -> np.ndarray:
@@ -33,17 +38,21 @@ def _truth_in_level_camera_frame(world: np.ndarray, cam: Camera) -> np.ndarray:
     return out
 
 
-@pytest.mark.parametrize("name,cam_kw", [
-    ("cmuexp_test_walking_11", {}),  # walk towards the camera
-    ("cmu_005_01", {"pitch_target_z": 0.3, "height": 2.0, "roll": -6.0}),  # steeper, rolled the other way
-    ("cmuexp_train_jumping_4", {}),  # jumps: flight phases
-])
+@pytest.mark.parametrize(
+    "name,cam_kw",
+    [
+        ("cmuexp_test_walking_11", {}),  # walk towards the camera
+        ("cmu_005_01", {"pitch_target_z": 0.3, "height": 2.0, "roll": -6.0}),  # steeper, rolled the other way
+        ("cmuexp_train_jumping_4", {}),  # jumps: flight phases
+    ],
+)
 def test_tilted_camera_recovers_up_floor_and_path(mocap_dir, name: str, cam_kw: dict) -> None:
     world, fps = _grounded(mocap_dir, name)
     cam = _camera(world, **cam_kw)
     rel, p2 = simulate(world, cam, stride=5, noise_px=1.0)
-    m = retarget_motion(rel, fps=fps, points2d=p2, image_size=cam.image_size,
-                        options=RetargetOptions(fov_deg=cam.fov_deg))
+    m = retarget_motion(
+        rel, fps=fps, points2d=p2, image_size=cam.image_size, options=RetargetOptions(fov_deg=cam.fov_deg)
+    )
     tilt = np.degrees(np.arccos(cam.up_cam @ coords.CAMERA_UP))
     up_err = np.degrees(np.arccos(np.clip(m.floor.up_cam @ cam.up_cam, -1, 1)))
     truth = _truth_in_level_camera_frame(world, cam)
@@ -51,10 +60,12 @@ def test_tilted_camera_recovers_up_floor_and_path(mocap_dir, name: str, cam_kw: 
     path = np.linalg.norm(np.ptp(truth[:, 0, :2], axis=0))
     c = m.contacts
     ank_h = m.joints[:, list(FEET), 2][c]
-    print(f"{name}: camera tilted {tilt:.1f} deg; up error {up_err:.2f} deg ({m.floor.up_method}); camera height "
-          f"{m.floor.camera_height:.2f} m (true {cam.position[2]:.2f}); root error mean {root_err.mean() * 100:.1f} cm "
-          f"max {root_err.max() * 100:.1f} cm over a {path:.2f} m path; pelvis height range {np.ptp(m.root[:, 2]):.2f} m "
-          f"(true {np.ptp(truth[:, 0, 2]):.2f}); ankle height in contact {np.median(ank_h) * 100:.1f} cm")
+    print(
+        f"{name}: camera tilted {tilt:.1f} deg; up error {up_err:.2f} deg ({m.floor.up_method}); camera height "
+        f"{m.floor.camera_height:.2f} m (true {cam.position[2]:.2f}); root error mean {root_err.mean() * 100:.1f} cm "
+        f"max {root_err.max() * 100:.1f} cm over a {path:.2f} m path; pelvis height range {np.ptp(m.root[:, 2]):.2f} m "
+        f"(true {np.ptp(truth[:, 0, 2]):.2f}); ankle height in contact {np.median(ank_h) * 100:.1f} cm"
+    )
     assert tilt > 8.0
     assert up_err < 4.0
     assert abs(m.floor.camera_height - cam.position[2]) < 0.35  # 5 m away, 1 degree of up error ~ 9 cm
@@ -85,13 +96,14 @@ def test_field_of_view_scales_depth_only(mocap_dir) -> None:
     rel, p2 = simulate(world, cam, stride=5)
     truth = _truth_in_level_camera_frame(world, cam)[:, 0]
     for fov in (45.0, 75.0):
-        m = retarget_motion(rel, fps=fps, points2d=p2, image_size=cam.image_size,
-                            options=RetargetOptions(fov_deg=fov))
+        m = retarget_motion(rel, fps=fps, points2d=p2, image_size=cam.image_size, options=RetargetOptions(fov_deg=fov))
         expected = np.tan(np.radians(cam.fov_deg / 2)) / np.tan(np.radians(fov / 2))
         ratio = np.median(m.root[:, 1]) / np.median(truth[:, 1])
         lateral = np.abs(m.root[:, 0] - truth[:, 0]).mean()
-        print(f"assumed FOV {fov:.0f} (true {cam.fov_deg:.0f}): depth ratio {ratio:.3f} (expected {expected:.3f}), "
-              f"sideways error {lateral * 100:.1f} cm")
+        print(
+            f"assumed FOV {fov:.0f} (true {cam.fov_deg:.0f}): depth ratio {ratio:.3f} (expected {expected:.3f}), "
+            f"sideways error {lateral * 100:.1f} cm"
+        )
         assert abs(ratio - expected) < 0.05
         assert lateral < 0.03
 
@@ -120,8 +132,10 @@ def test_without_2d_the_feet_drive_the_root(mocap_dir) -> None:
     walked = np.linalg.norm(m.root[-1, :2] - m.root[0, :2])
     true = np.linalg.norm(world[-1, 0, :2] - world[0, 0, :2])
     low = m.joints[:, list(FEET), 2].min(axis=1)
-    print(f"no 2D: root from {m.root_source}, walked {walked:.2f} m (true {true:.2f} m), lowest ankle "
-          f"{low.min() * 100:.1f}-{low.max() * 100:.1f} cm")
+    print(
+        f"no 2D: root from {m.root_source}, walked {walked:.2f} m (true {true:.2f} m), lowest ankle "
+        f"{low.min() * 100:.1f}-{low.max() * 100:.1f} cm"
+    )
     assert m.root_source == "feet"
     assert 0.5 * true < walked < 1.2 * true  # ankle odometry under-reads: the foot rolls over its toes
     assert np.abs(low - 0.08).max() < 0.02

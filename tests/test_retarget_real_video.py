@@ -1,5 +1,6 @@
 """retarget_motion on real monocular output: Google's reference BlazePose-full 3D + 2D for a real squat video
 (../shared/videos/01_squats_tfjs_720x1280.mp4: a woman facing the camera does three squats, 5 fps)."""
+
 from __future__ import annotations
 
 import json
@@ -38,9 +39,11 @@ def test_real_squats(squats, stride: int) -> None:
     yaw = np.degrees(np.median(coords.facing_yaw(m.joints)))
     step = np.linalg.norm(np.diff(m.joints[:, list(FEET), :2], axis=0), axis=-1)
     slide = step[m.contacts[1:] & m.contacts[:-1]]
-    print(f"stride {stride}: squats at frames {deepest}, pelvis standing {stand:.2f} m, lowest {z.min():.2f} m; "
-          f"contacts {m.contacts.mean(0).round(2)}; camera {m.floor.camera_height:.2f} m high, tilted {tilt:.1f} deg "
-          f"({m.floor.up_method}); facing {yaw:.1f} deg; sliding max {slide.max() * 1e3:.2f} mm/frame")
+    print(
+        f"stride {stride}: squats at frames {deepest}, pelvis standing {stand:.2f} m, lowest {z.min():.2f} m; "
+        f"contacts {m.contacts.mean(0).round(2)}; camera {m.floor.camera_height:.2f} m high, tilted {tilt:.1f} deg "
+        f"({m.floor.up_method}); facing {yaw:.1f} deg; sliding max {slide.max() * 1e3:.2f} mm/frame"
+    )
     assert len(deepest) == 3 and np.allclose(deepest, [10, 34, 59], atol=2)  # checked by eye on the video
     assert 0.75 < stand < 1.0 and 0.3 < stand - z.min() < 0.5
     assert (m.contacts.mean(axis=0) > 0.9).all()  # feet stay planted through every squat

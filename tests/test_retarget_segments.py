@@ -1,4 +1,5 @@
 """Segment rotations on real mocap: FK round trip, sign continuity, twist from hip/shoulder lines."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -49,9 +50,11 @@ def test_fk_round_trip_on_real_mocap(mocap_dir, name: str) -> None:
     back = fk.forward_kinematics(segments.rest_skeleton(lengths), rots, world[:, 0])
     err = np.linalg.norm(back - target, axis=-1)
     raw = np.linalg.norm(back - world, axis=-1)
-    print(f"{name} ({CLIPS[name]}, {len(world)} frames): FK vs length-normalised input mean "
-          f"{err.mean() * 1e3:.3f} mm max {err.max() * 1e3:.3f} mm; vs raw input mean {raw.mean() * 1e3:.1f} mm "
-          f"max {raw.max() * 1e3:.1f} mm")
+    print(
+        f"{name} ({CLIPS[name]}, {len(world)} frames): FK vs length-normalised input mean "
+        f"{err.mean() * 1e3:.3f} mm max {err.max() * 1e3:.3f} mm; vs raw input mean {raw.mean() * 1e3:.1f} mm "
+        f"max {raw.max() * 1e3:.1f} mm"
+    )
     assert err.mean() < 0.015
     assert err.max() < 0.015
     for q in rots.values():
@@ -87,8 +90,7 @@ def test_upper_body_twist_splits_between_spine_and_chest(mocap_dir) -> None:
     world, _ = load_clip(mocap_dir, "cmuexp_test_walking_11")
     frame = world[100].copy()
     J = skeleton.INDEX
-    upper = [J[n] for n in ("Thorax", "Neck", "Head", "LShoulder", "LElbow", "LWrist", "RShoulder", "RElbow",
-                            "RWrist")]
+    upper = [J[n] for n in ("Thorax", "Neck", "Head", "LShoulder", "LElbow", "LWrist", "RShoulder", "RElbow", "RWrist")]
     pivot = frame[J["Spine"]]
     turn = quat.to_matrix(quat.from_axis_angle(np.array([0.0, 0.0, 1.0]), np.radians(40.0)))
     twisted = frame.copy()
@@ -129,8 +131,10 @@ def test_foot_heading_turn_keeps_only_the_turn_about_up():
 
     from retarget.rigmap import heading_turn
 
-    m = (Rotation.from_euler("z", [30, -120, 0], degrees=True) * Rotation.from_euler("x", [40, -25, 70],
-                                                                                       degrees=True)).as_matrix()
+    m = (
+        Rotation.from_euler("z", [30, -120, 0], degrees=True) * Rotation.from_euler("x", [40, -25, 70], degrees=True)
+    ).as_matrix()
     turn = Rotation.from_matrix(heading_turn(m))
-    np.testing.assert_allclose(turn.as_rotvec(), Rotation.from_euler("z", [30, -120, 0], degrees=True).as_rotvec(),
-                               atol=1e-9)
+    np.testing.assert_allclose(
+        turn.as_rotvec(), Rotation.from_euler("z", [30, -120, 0], degrees=True).as_rotvec(), atol=1e-9
+    )

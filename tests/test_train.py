@@ -1,4 +1,5 @@
 """Training on real mocap: data repair/split, synthetic 2D, a few real optimiser steps, resume, export, load."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -74,9 +75,26 @@ def test_train_resume_export_and_load(tmp_path: Path, mocap_dir: Path):
     out = tmp_path / "run"
 
     def run(steps: int) -> int:
-        return train.main(["--out", str(out), "--steps", str(steps), "--batch", "4", "--max-clips", "3",
-                           "--log-every", "1", "--val-every", "3", "--val-batches", "1",
-                           "--mocap", str(mocap_dir / "h36m17")])
+        return train.main(
+            [
+                "--out",
+                str(out),
+                "--steps",
+                str(steps),
+                "--batch",
+                "4",
+                "--max-clips",
+                "3",
+                "--log-every",
+                "1",
+                "--val-every",
+                "3",
+                "--val-batches",
+                "1",
+                "--mocap",
+                str(mocap_dir / "h36m17"),
+            ]
+        )
 
     assert run(3) == 0
     ck = torch.load(out / "ckpt.pt", map_location="cpu", weights_only=True)
@@ -95,9 +113,10 @@ def test_train_resume_export_and_load(tmp_path: Path, mocap_dir: Path):
 
 
 def test_lr_schedule_warms_up_decays_and_cools_down():
-    args = train.parser().parse_args(["--steps", "1000", "--warmup", "100", "--epoch-steps", "100",
-                                      "--decay", "0.5", "--cooldown", "200"])
+    args = train.parser().parse_args(
+        ["--steps", "1000", "--warmup", "100", "--epoch-steps", "100", "--decay", "0.5", "--cooldown", "200"]
+    )
     s = [train.lr_scale(k, args) for k in (0, 99, 100, 799, 800, 900, 999)]
     assert s[0] == pytest.approx(0.01) and s[1] == pytest.approx(1.0) and s[2] == pytest.approx(0.5)
-    assert s[3] == pytest.approx(0.5 ** 7) and s[4] == pytest.approx(0.5 ** 8)
-    assert s[5] == pytest.approx(0.5 ** 9 * 0.5) and s[6] == pytest.approx(0.5 ** 9 * 0.005)
+    assert s[3] == pytest.approx(0.5**7) and s[4] == pytest.approx(0.5**8)
+    assert s[5] == pytest.approx(0.5**9 * 0.5) and s[6] == pytest.approx(0.5**9 * 0.005)

@@ -1,4 +1,5 @@
 """Video key-frame reader on the real shared clips and on clips written here (rotation, VFR, 1 frame)."""
+
 from __future__ import annotations
 
 import shutil
@@ -23,8 +24,13 @@ EXPECTED = {
 BIG = "04_sideview_walk_jump_sports2d_1768x994.mp4"
 
 
-def write_clip(path: Path, frames: list[np.ndarray], pts_ms: list[int] | None = None,
-               codec: str = "libx264", preset: str = "ultrafast") -> Path:
+def write_clip(
+    path: Path,
+    frames: list[np.ndarray],
+    pts_ms: list[int] | None = None,
+    codec: str = "libx264",
+    preset: str = "ultrafast",
+) -> Path:
     """Encode RGB frames; with pts_ms the clip has exactly those (irregular) timestamps.
     preset "ultrafast" writes no B-frames; "veryfast" writes B-frames with a pyramid (reordered output)."""
     h, w = frames[0].shape[:2]
@@ -70,8 +76,7 @@ def set_mp4_rotation(path: Path, clockwise: int) -> None:
     matrix_at = at + 8 + (32 if version == 1 else 20) + 16
     cos, sin = {0: (1, 0), 90: (0, 1), 180: (-1, 0), 270: (0, -1)}[clockwise]
     one = 1 << 16
-    b[matrix_at:matrix_at + 36] = struct.pack(">9i", cos * one, sin * one, 0, -sin * one, cos * one, 0,
-                                              0, 0, 1 << 30)
+    b[matrix_at : matrix_at + 36] = struct.pack(">9i", cos * one, sin * one, 0, -sin * one, cos * one, 0, 0, 0, 1 << 30)
     path.write_bytes(bytes(b))
 
 
@@ -204,7 +209,7 @@ def _moving_frames(n: int, h: int = 96, w: int = 128) -> list[np.ndarray]:
     for i in range(n):
         f = bg.copy()
         x = (3 * i) % (w - 16)
-        f[20:36, x:x + 16] = 255
+        f[20:36, x : x + 16] = 255
         out.append(f)
     return out
 

@@ -1,4 +1,5 @@
 """bench/speed.py: the decode worker measures what it says and the table reports the targets' ratios."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -21,9 +22,20 @@ def test_decode_worker_counts_every_frame(videos_dir: Path, mode: str) -> None:
 
 def test_table_and_headline_ratios() -> None:
     decode = {"pyav_rgb": {"frames": 100, "wall": 0.5, "imports": 0.1, "rss": 80.0}}
-    runs = [{"stride": s, "frames": 100, "keyframes": -(-100 // s), "detected": -(-100 // s), "wall": w,
-             "timings": {"decode": 0.1, "pose2d": w / 2, "select": 0.0, "uplift": 0.05}, "imports": 1.0,
-             "warmup": 2.0, "rss": 500.0} for s, w in [(1, 3.0), (10, 0.6), (20, 0.7)]]
+    runs = [
+        {
+            "stride": s,
+            "frames": 100,
+            "keyframes": -(-100 // s),
+            "detected": -(-100 // s),
+            "wall": w,
+            "timings": {"decode": 0.1, "pose2d": w / 2, "select": 0.0, "uplift": 0.05},
+            "imports": 1.0,
+            "warmup": 2.0,
+            "rss": 500.0,
+        }
+        for s, w in [(1, 3.0), (10, 0.6), (20, 0.7)]
+    ]
     table, summary = speed.clip_table("x.mp4", 25.0, decode, runs)
     assert summary == {"speedup_s10": pytest.approx(5.0), "decode_ratio_s20": pytest.approx(1.4)}
     row = next(line for line in table.splitlines() if line.startswith("| s_in=10 "))

@@ -1,4 +1,5 @@
 """Bad inputs give a VideoError a user can act on; damaged clips keep what was decoded; memory stays flat."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -17,8 +18,13 @@ from test_video import BIG
 @pytest.mark.parametrize("kind", ["missing", "empty", "text", "folder", "audio_only"])
 def test_opening_bad_files_raises_clear_error(tmp_path: Path, kind: str) -> None:
     path = tmp_path / "clip.mp4"
-    expect = {"missing": "not found", "empty": "0 bytes", "text": "Cannot open", "folder": "folder",
-              "audio_only": "no video stream"}[kind]
+    expect = {
+        "missing": "not found",
+        "empty": "0 bytes",
+        "text": "Cannot open",
+        "folder": "folder",
+        "audio_only": "no video stream",
+    }[kind]
     if kind == "empty":
         path.write_bytes(b"")
     elif kind == "text":

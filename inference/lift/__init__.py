@@ -1,9 +1,10 @@
 """Lifting: sparse key-frame 2D -> dense 3D joints with the Uplift and Upsample transformer.
 
-    model.py    the architecture, one UpliftConfig, presets (torch)
-    lifter.py   `uplift()`: a whole clip through sliding windows at the model's rate
-    weights.py  the safetensors format: load (cached, no pickle), save, device choice
+model.py    the architecture, one UpliftConfig, presets (torch)
+lifter.py   `uplift()`: a whole clip through sliding windows at the model's rate
+weights.py  the safetensors format: load (cached, no pickle), save, device choice
 """
+
 from __future__ import annotations
 
 from .lifter import DEFAULT_HOP, uplift

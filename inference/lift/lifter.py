@@ -16,6 +16,7 @@ How a clip is mapped onto the model (why: the model runs at one fixed rate, vide
 5. The grid prediction is interpolated linearly back to the video's frame times; the pelvis is set to 0.
 A clip with no key-frame raises NoPersonError; a single key-frame gives that one pose for every frame.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -48,8 +49,17 @@ def _padded_keys(g: np.ndarray, n_grid: int, pad: int) -> np.ndarray:
     return idx
 
 
-def uplift(points_2d: np.ndarray, image_size: tuple[int, int], fps: float, *, weights: str | Path | None = None,
-           device: str = "auto", flip_tta: bool = True, batch_size: int = 64, hop: int = DEFAULT_HOP) -> np.ndarray:
+def uplift(
+    points_2d: np.ndarray,
+    image_size: tuple[int, int],
+    fps: float,
+    *,
+    weights: str | Path | None = None,
+    device: str = "auto",
+    flip_tta: bool = True,
+    batch_size: int = 64,
+    hop: int = DEFAULT_HOP,
+) -> np.ndarray:
     """Sparse 2D [T,17,2] pixels (NaN rows off key-frames) -> float32 [T,17,3] metres, camera coords, pelvis 0.
 
     hop: grid tokens advanced per window (1 = the paper's centre-frame-only sliding window: slowest, see
@@ -71,8 +81,10 @@ def uplift(points_2d: np.ndarray, image_size: tuple[int, int], fps: float, *, we
     n = len(pts)
     key_t = np.flatnonzero(np.isfinite(pts).all(axis=(1, 2)))
     if len(key_t) == 0:
-        raise NoPersonError("no key-frame has a 2D pose, so there is nothing to lift: check that the person is "
-                            "visible, or lower the stride.")
+        raise NoPersonError(
+            "no key-frame has a 2D pose, so there is nothing to lift: check that the person is "
+            "visible, or lower the stride."
+        )
     model = load_model(weights, device)
     cfg = model.cfg
     dev = next(model.parameters()).device
@@ -91,7 +103,7 @@ def uplift(points_2d: np.ndarray, image_size: tuple[int, int], fps: float, *, we
     with torch.inference_mode():
         embs = {f: model.embed_poses(flip_2d(x) if f else x) for f in variants}
         for s in range(0, len(centres), batch_size):
-            c = torch.from_numpy(centres[s: s + batch_size]).to(dev)
+            c = torch.from_numpy(centres[s : s + batch_size]).to(dev)
             win = idx[(c[:, None] + offs[None, :]) + pad]  # [B, n_tok] embedding index or -1
             key = win >= 0
             pred = 0

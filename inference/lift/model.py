@@ -9,6 +9,7 @@ head) and a refined pose for the centre token (centre head). Shapes:
 The spatial transformer runs only on key-frame poses (`embed_poses`), so inference can embed each key-frame
 once and re-use the embedding in every window that contains it (`forward_tokens`).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -27,8 +28,8 @@ class UpliftConfig:
     """Everything that defines the network; stored as JSON in the weights' metadata."""
 
     n_joints: int = 17
-    window: int = 81            # N: frames spanned by one window (odd)
-    s_out: int = 1              # output stride: one token every s_out frames
+    window: int = 81  # N: frames spanned by one window (odd)
+    s_out: int = 1  # output stride: one token every s_out frames
     d_joint: int = 32
     joint_depth: int = 4
     joint_heads: int = 8
@@ -41,7 +42,7 @@ class UpliftConfig:
     paddings: tuple[int, ...] = (1, 0, 0)
     strided_mlp: int = 768
     drop_path: float = 0.1
-    fps: float = 50.0           # the frame rate the model was trained at
+    fps: float = 50.0  # the frame rate the model was trained at
     train_strides: tuple[int, ...] = (4, 10, 20)
 
     @property
@@ -63,15 +64,31 @@ class UpliftConfig:
 
 PRESETS: dict[str, UpliftConfig] = {
     # The paper's configurations (≈10.4 M parameters), 50 Hz.
-    "paper-81": UpliftConfig(window=81, s_out=2, strides=(4, 4, 3), paddings=(1, 0, 0), fps=50.0,
-                             train_strides=(4, 10, 20)),
-    "paper-351": UpliftConfig(window=351, s_out=5, strides=(3, 10, 3), paddings=(0, 0, 0), fps=50.0,
-                              train_strides=(5, 10, 20)),
+    "paper-81": UpliftConfig(
+        window=81, s_out=2, strides=(4, 4, 3), paddings=(1, 0, 0), fps=50.0, train_strides=(4, 10, 20)
+    ),
+    "paper-351": UpliftConfig(
+        window=351, s_out=5, strides=(3, 10, 3), paddings=(0, 0, 0), fps=50.0, train_strides=(5, 10, 20)
+    ),
     # Shipped model: trains on 2 CPU cores in about an hour; s_out=1 so one model serves every stride.
-    "compact": UpliftConfig(window=81, s_out=1, d_joint=32, joint_depth=2, joint_heads=4, joint_mlp=64,
-                            d_temp=128, temp_depth=4, temp_heads=4, temp_mlp=256, strides=(4, 4, 3),
-                            paddings=(1, 0, 0), strided_mlp=256, drop_path=0.05, fps=30.0,
-                            train_strides=(1, 2, 4, 5, 10, 20)),
+    "compact": UpliftConfig(
+        window=81,
+        s_out=1,
+        d_joint=32,
+        joint_depth=2,
+        joint_heads=4,
+        joint_mlp=64,
+        d_temp=128,
+        temp_depth=4,
+        temp_heads=4,
+        temp_mlp=256,
+        strides=(4, 4, 3),
+        paddings=(1, 0, 0),
+        strided_mlp=256,
+        drop_path=0.05,
+        fps=30.0,
+        train_strides=(1, 2, 4, 5, 10, 20),
+    ),
 }
 
 
@@ -147,7 +164,7 @@ class StridedBlock(nn.Module):
         h = F.relu(self.conv1(self.norm2(x).transpose(1, 2)))
         h = self.conv2(F.pad(h, (self.pad, self.pad))).transpose(1, 2)
         # Residual: the token at the centre of each conv footprint.
-        res = x[:, 1 - self.pad::self.stride][:, : h.shape[1]]
+        res = x[:, 1 - self.pad :: self.stride][:, : h.shape[1]]
         return res + h
 
 
@@ -160,14 +177,16 @@ class UpliftUpsample(nn.Module):
         rates = [cfg.drop_path * i / max(depth - 1, 1) for i in range(depth)]
         self.joint_embed = nn.Linear(2, cfg.d_joint)
         self.joint_pos = nn.Parameter(torch.zeros(1, j, cfg.d_joint))
-        self.spatial = nn.ModuleList(Block(cfg.d_joint, cfg.joint_heads, cfg.joint_mlp, nn.GELU, r)
-                                     for r in rates[: cfg.joint_depth])
+        self.spatial = nn.ModuleList(
+            Block(cfg.d_joint, cfg.joint_heads, cfg.joint_mlp, nn.GELU, r) for r in rates[: cfg.joint_depth]
+        )
         self.spatial_norm = nn.LayerNorm(cfg.d_joint)
         self.pose_token = nn.Linear(j * cfg.d_joint, cfg.d_temp)
         self.upsample_token = nn.Parameter(torch.zeros(1, 1, cfg.d_temp))
         self.temp_pos = nn.Parameter(torch.zeros(1, n, cfg.d_temp))
-        self.temporal = nn.ModuleList(Block(cfg.d_temp, cfg.temp_heads, cfg.temp_mlp, nn.ReLU, r)
-                                      for r in rates[cfg.joint_depth:])
+        self.temporal = nn.ModuleList(
+            Block(cfg.d_temp, cfg.temp_heads, cfg.temp_mlp, nn.ReLU, r) for r in rates[cfg.joint_depth :]
+        )
         self.temporal_norm = nn.LayerNorm(cfg.d_temp)
         self.seq_head = nn.Linear(cfg.d_temp, j * 3)
         blocks, length = [], n

@@ -3,6 +3,7 @@
 One place decides the file format (`FORMAT` in the metadata, the config as JSON, fp16 tensors), for both
 the training side's export and every load.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,8 +44,10 @@ def load_model(weights: str | Path | None = None, device: str = "auto"):
     path = Path(weights or os.environ.get("UPLIFT_WEIGHTS") or DEFAULT_WEIGHTS)
     dev = pick_device(device)
     if not path.is_file():
-        raise WeightsError(f"uplift model weights not found at {path}. Reinstall the add-on (the weights ship "
-                           "in inference/weights/) or pass weights=<file.safetensors>.")
+        raise WeightsError(
+            f"uplift model weights not found at {path}. Reinstall the add-on (the weights ship "
+            "in inference/weights/) or pass weights=<file.safetensors>."
+        )
     key = (str(path.resolve()), path.stat().st_mtime_ns, str(dev))
     with _LOCK:
         if key in _CACHE:
@@ -54,32 +57,38 @@ def load_model(weights: str | Path | None = None, device: str = "auto"):
                 meta = f.metadata() or {}
                 state = {k: f.get_tensor(k) for k in f.keys()}
         except (SafetensorError, OSError, ValueError) as e:
-            raise WeightsError(f"cannot read uplift model weights {path}: {e}. The file is corrupt or not a "
-                               "safetensors file; reinstall the add-on or re-export the weights.") from e
+            raise WeightsError(
+                f"cannot read uplift model weights {path}: {e}. The file is corrupt or not a "
+                "safetensors file; reinstall the add-on or re-export the weights."
+            ) from e
         if meta.get("format") != FORMAT or "config" not in meta:
-            raise WeightsError(f"{path} is not an Uplift-and-Upsample weights file (no config in its metadata); "
-                               "export weights with `python -m inference train --export`.")
+            raise WeightsError(
+                f"{path} is not an Uplift-and-Upsample weights file (no config in its metadata); "
+                "export weights with `python -m inference train --export`."
+            )
         try:
             cfg = UpliftConfig.from_dict(json.loads(meta["config"]))
             model = UpliftUpsample(cfg)
             model.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
         except (ValueError, RuntimeError, TypeError) as e:
-            raise WeightsError(f"weights {path} do not match the model architecture ({e}). They were made by "
-                               "a different version; use the weights shipped with this version.") from e
+            raise WeightsError(
+                f"weights {path} do not match the model architecture ({e}). They were made by "
+                "a different version; use the weights shipped with this version."
+            ) from e
         model.eval().to(dev)
         _CACHE.clear()
         _CACHE[key] = model
         return model
 
 
-def save_weights(state: dict[str, Any], cfg: Any, path: str | Path, fp16: bool = True,
-                 extra: dict[str, Any] | None = None) -> Path:
+def save_weights(
+    state: dict[str, Any], cfg: Any, path: str | Path, fp16: bool = True, extra: dict[str, Any] | None = None
+) -> Path:
     """Write weights as safetensors, atomically; the config (JSON) and `extra` go in the metadata, so no
     other file is needed to load them."""
     from safetensors.torch import save_file
 
-    tensors = {k: (v.half() if fp16 and v.dtype.is_floating_point else v).contiguous().cpu()
-               for k, v in state.items()}
+    tensors = {k: (v.half() if fp16 and v.dtype.is_floating_point else v).contiguous().cpu() for k, v in state.items()}
     meta = {"format": FORMAT, "config": json.dumps(cfg.to_dict())}
     meta.update({k: str(v) for k, v in (extra or {}).items()})
     path = Path(path)

@@ -1,10 +1,11 @@
 """2D pose: MediaPipe PoseLandmarker on key-frames, who is who, and what each landmark means.
 
-    detector.py  PoseDetector (one landmarker per capture), Detection, dedupe
-    tracking.py  PeopleTracker, choose_track: the performer chosen over the whole clip
-    landmarks.py MediaPipe 33 -> our 17 joints, the canonical torso both training and capture use
-    bundle.py    finding / downloading the .task bundle (sha256-checked)
+detector.py  PoseDetector (one landmarker per capture), Detection, dedupe
+tracking.py  PeopleTracker, choose_track: the performer chosen over the whole clip
+landmarks.py MediaPipe 33 -> our 17 joints, the canonical torso both training and capture use
+bundle.py    finding / downloading the .task bundle (sha256-checked)
 """
+
 from __future__ import annotations
 
 from .bundle import VARIANTS, default_cache_dir, fetch_pose_model, resolve_pose_model
@@ -12,6 +13,18 @@ from .detector import NUM_LANDMARKS, Detection, PoseDetector, dedupe
 from .landmarks import canonical_torso_2d, mediapipe33_to_h36m17
 from .tracking import PeopleTracker, Track, choose_track
 
-__all__ = ["NUM_LANDMARKS", "VARIANTS", "Detection", "PeopleTracker", "PoseDetector", "Track",
-           "canonical_torso_2d", "choose_track", "dedupe", "default_cache_dir", "fetch_pose_model",
-           "mediapipe33_to_h36m17", "resolve_pose_model"]
+__all__ = [
+    "NUM_LANDMARKS",
+    "VARIANTS",
+    "Detection",
+    "PeopleTracker",
+    "PoseDetector",
+    "Track",
+    "canonical_torso_2d",
+    "choose_track",
+    "dedupe",
+    "default_cache_dir",
+    "fetch_pose_model",
+    "mediapipe33_to_h36m17",
+    "resolve_pose_model",
+]

@@ -11,6 +11,7 @@ Never downloads silently: without permission (or offline) it raises PoseModelErr
 the file. A file found locally is checked to be a PoseLandmarker bundle (a zip holding the detector and
 the landmark model) but not hashed: re-packed copies of the same weights (like ../shared/models) are fine.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,8 +47,9 @@ class ModelSpec:
 
 
 def _spec(variant: str, sha256: str, size: int) -> ModelSpec:
-    return ModelSpec(variant, f"{_BASE_URL}/pose_landmarker_{variant}/float16/1/pose_landmarker_{variant}.task",
-                     sha256, size)
+    return ModelSpec(
+        variant, f"{_BASE_URL}/pose_landmarker_{variant}/float16/1/pose_landmarker_{variant}.task", sha256, size
+    )
 
 
 # Official bundles (version-pinned "/1/" URLs). full: ../shared/models/README.md; lite and heavy: the same
@@ -83,8 +85,10 @@ def check_bundle(path: Path) -> Path:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
     except (zipfile.BadZipFile, OSError) as exc:
-        raise PoseModelError(f"{path} is not a MediaPipe PoseLandmarker .task bundle ({exc}); "
-                             f"replace it with the official file ({VARIANTS['full'].url})") from None
+        raise PoseModelError(
+            f"{path} is not a MediaPipe PoseLandmarker .task bundle ({exc}); "
+            f"replace it with the official file ({VARIANTS['full'].url})"
+        ) from None
     missing = [m for m in BUNDLE_MEMBERS if m not in names]
     if missing:
         raise PoseModelError(f"{path} is not a PoseLandmarker bundle: it lacks {', '.join(missing)}")
@@ -104,15 +108,22 @@ def _candidates(variant: str, cache: Path) -> list[Path]:
 
 def _not_found_message(variant: str, looked: list[Path], cache: Path) -> str:
     spec = VARIANTS[variant]
-    return (f"MediaPipe pose model '{variant}' not found (looked in: {', '.join(map(str, looked))}). "
-            f"Download {spec.url} and put it at {cache / spec.filename}, or point {ENV_VAR} at the "
-            f"file or its folder, or run `python -m inference fetch-model {variant}` to download it "
-            f"(sha256-checked).")
+    return (
+        f"MediaPipe pose model '{variant}' not found (looked in: {', '.join(map(str, looked))}). "
+        f"Download {spec.url} and put it at {cache / spec.filename}, or point {ENV_VAR} at the "
+        f"file or its folder, or run `python -m inference fetch-model {variant}` to download it "
+        f"(sha256-checked)."
+    )
 
 
-def resolve_pose_model(model: str | os.PathLike = "full", *, allow_download: bool = False,
-                       cache_dir: Path | None = None, progress: Callable[[int, int], None] | None = None,
-                       should_cancel: Callable[[], bool] | None = None) -> Path:
+def resolve_pose_model(
+    model: str | os.PathLike = "full",
+    *,
+    allow_download: bool = False,
+    cache_dir: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+) -> Path:
     """Path of a usable `.task` bundle for a variant name ("lite", "full", "heavy") or an explicit path.
 
     cache_dir: where downloaded bundles live (default `default_cache_dir()`)."""
@@ -120,11 +131,14 @@ def resolve_pose_model(model: str | os.PathLike = "full", *, allow_download: boo
         path = Path(model).expanduser()
         if not path.exists():
             hint = "" if str(model).endswith(".task") else f" (or one of {', '.join(VARIANTS)})"
-            raise PoseModelError(f"MediaPipe pose model file not found: {path}; give the path of a "
-                                 f"pose_landmarker_*.task bundle{hint}")
+            raise PoseModelError(
+                f"MediaPipe pose model file not found: {path}; give the path of a pose_landmarker_*.task bundle{hint}"
+            )
         if path.is_dir():
-            raise PoseModelError(f"{path} is a folder; give a pose_landmarker_*.task file, or set "
-                                 f"{ENV_VAR}={path} and choose a variant (lite/full/heavy)")
+            raise PoseModelError(
+                f"{path} is a folder; give a pose_landmarker_*.task file, or set "
+                f"{ENV_VAR}={path} and choose a variant (lite/full/heavy)"
+            )
         return check_bundle(path)
     variant = str(model)
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
@@ -137,10 +151,16 @@ def resolve_pose_model(model: str | os.PathLike = "full", *, allow_download: boo
     return fetch_pose_model(variant, cache, progress=progress, should_cancel=should_cancel)
 
 
-def fetch_pose_model(variant: str = "full", dest_dir: Path | None = None, *, url: str | None = None,
-                     sha256: str | None = None, timeout: float = 30.0,
-                     progress: Callable[[int, int], None] | None = None,
-                     should_cancel: Callable[[], bool] | None = None) -> Path:
+def fetch_pose_model(
+    variant: str = "full",
+    dest_dir: Path | None = None,
+    *,
+    url: str | None = None,
+    sha256: str | None = None,
+    timeout: float = 30.0,
+    progress: Callable[[int, int], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+) -> Path:
     """Download a bundle into `dest_dir` (default: the cache), verify its sha256, then move it in place.
 
     `url` / `sha256` override the official ones (a mirror); the file only appears if the hash matches.
@@ -179,9 +199,11 @@ def fetch_pose_model(variant: str = "full", dest_dir: Path | None = None, *, url
                 ) from None
         got = digest.hexdigest()
         if got != expected:
-            raise PoseModelError(f"downloaded pose model from {url} has sha256 {got}, expected {expected}: "
-                                 f"not saved (corrupt or tampered download; try again or fetch it by hand "
-                                 f"and put it at {final})")
+            raise PoseModelError(
+                f"downloaded pose model from {url} has sha256 {got}, expected {expected}: "
+                f"not saved (corrupt or tampered download; try again or fetch it by hand "
+                f"and put it at {final})"
+            )
         check_bundle(Path(tmp.name))
         os.replace(tmp.name, final)
     finally:
@@ -213,8 +235,12 @@ def main(argv: list[str] | None = None) -> int:
             return 0
 
         def bar(done: int, total: int) -> None:
-            print(f"\rdownloading {VARIANTS[args.variant].filename}: {done / 1e6:.1f}/{total / 1e6:.1f} MB",
-                  end="", file=sys.stderr, flush=True)
+            print(
+                f"\rdownloading {VARIANTS[args.variant].filename}: {done / 1e6:.1f}/{total / 1e6:.1f} MB",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
 
         path = fetch_pose_model(args.variant, args.dest, url=args.url, sha256=args.sha256, progress=bar)
         print(file=sys.stderr)

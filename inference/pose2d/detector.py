@@ -3,6 +3,7 @@
 `PoseDetector` wraps one landmarker per capture (created and closed by its owner: no global state, safe in a
 worker thread); `dedupe` drops the near-copies of one body that multi-pose MediaPipe sometimes returns.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,8 +20,43 @@ NUM_LANDMARKS = 33
 _BODY = np.array([11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28])
 _TORSO = np.array([11, 12, 23, 24])
 # Left/right swap of the 33 BlazePose landmarks (a double detection is sometimes a mirrored copy).
-_FLIP33 = np.array([0, 4, 5, 6, 1, 2, 3, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15, 18, 17, 20, 19, 22, 21,
-                    24, 23, 26, 25, 28, 27, 30, 29, 32, 31])
+_FLIP33 = np.array(
+    [
+        0,
+        4,
+        5,
+        6,
+        1,
+        2,
+        3,
+        8,
+        7,
+        10,
+        9,
+        12,
+        11,
+        14,
+        13,
+        16,
+        15,
+        18,
+        17,
+        20,
+        19,
+        22,
+        21,
+        24,
+        23,
+        26,
+        25,
+        28,
+        27,
+        30,
+        29,
+        32,
+        31,
+    ]
+)
 
 
 @dataclass(eq=False)
@@ -62,8 +98,15 @@ class Detection:
 class PoseDetector:
     """MediaPipe PoseLandmarker in VIDEO mode. Timestamps are forced strictly increasing integer ms."""
 
-    def __init__(self, model_path: str | os.PathLike, *, num_poses: int = 1, min_detection: float = 0.5,
-                 min_presence: float = 0.5, min_tracking: float = 0.5) -> None:
+    def __init__(
+        self,
+        model_path: str | os.PathLike,
+        *,
+        num_poses: int = 1,
+        min_detection: float = 0.5,
+        min_presence: float = 0.5,
+        min_tracking: float = 0.5,
+    ) -> None:
         os.environ.setdefault("GLOG_minloglevel", "2")  # silence MediaPipe's C++ INFO/WARNING chatter
         try:
             from mediapipe.tasks.python import BaseOptions, vision
@@ -73,9 +116,12 @@ class PoseDetector:
         options = vision.PoseLandmarkerOptions(
             # Pass the bytes: MediaPipe cannot open paths with non-ASCII characters on every platform.
             base_options=BaseOptions(model_asset_buffer=Path(model_path).read_bytes()),
-            running_mode=vision.RunningMode.VIDEO, num_poses=num_poses,
-            min_pose_detection_confidence=min_detection, min_pose_presence_confidence=min_presence,
-            min_tracking_confidence=min_tracking)
+            running_mode=vision.RunningMode.VIDEO,
+            num_poses=num_poses,
+            min_pose_detection_confidence=min_detection,
+            min_pose_presence_confidence=min_presence,
+            min_tracking_confidence=min_tracking,
+        )
         try:
             self._landmarker = vision.PoseLandmarker.create_from_options(options)
         except Exception as exc:  # noqa: BLE001 - MediaPipe raises RuntimeError/ValueError with C++ status text
@@ -90,8 +136,9 @@ class PoseDetector:
         result = self._landmarker.detect_for_video(self._mp_image(np.ascontiguousarray(image)), ms)
         people = []
         for lms, world in zip(result.pose_landmarks, result.pose_world_landmarks):
-            img = np.array([(p.x * w, p.y * h, p.z * w, _f(p.visibility), _f(p.presence)) for p in lms],
-                           dtype=np.float32)
+            img = np.array(
+                [(p.x * w, p.y * h, p.z * w, _f(p.visibility), _f(p.presence)) for p in lms], dtype=np.float32
+            )
             wld = np.array([(p.x, p.y, p.z) for p in world], dtype=np.float32)
             people.append(Detection(img, wld))
         return people
@@ -121,10 +168,12 @@ def _mp_image_factory():
 def dedupe(people: list[Detection], overlap: float = 0.2) -> list[Detection]:
     """Drop near-copies of one person (multi-pose MediaPipe sometimes returns the same body twice, at times
     mirrored left/right): body landmarks within `overlap` x body size of each other on average, either way."""
+
     def same(a: Detection, b: Detection) -> bool:
         limit = overlap * min(a.size, b.size)
-        return any(np.linalg.norm(a.xy[_BODY] - b.xy[order][_BODY], axis=1).mean() < limit
-                   for order in (slice(None), _FLIP33))
+        return any(
+            np.linalg.norm(a.xy[_BODY] - b.xy[order][_BODY], axis=1).mean() < limit for order in (slice(None), _FLIP33)
+        )
 
     kept: list[Detection] = []
     for p in sorted(people, key=lambda d: -d.score):

@@ -16,6 +16,7 @@ MediaPipe 33 -> 17 (BlazePose GHUM landmark indices):
     L/RShoulder = 11 / 12, L/RElbow = 13 / 14, L/RWrist = 15 / 16
 MediaPipe's "left" is the performer's left, as in the mocap data.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,14 +26,22 @@ from ..skeleton import INDEX
 # 17-joint index -> tuple of BlazePose landmark indices averaged to make it (None: derived afterwards).
 MP33_SOURCES: tuple[tuple[int, ...] | None, ...] = (
     (23, 24),  # Pelvis
-    (24,), (26,), (28,),  # RHip RKnee RAnkle
-    (23,), (25,), (27,),  # LHip LKnee LAnkle
+    (24,),
+    (26,),
+    (28,),  # RHip RKnee RAnkle
+    (23,),
+    (25,),
+    (27,),  # LHip LKnee LAnkle
     None,  # Spine (derived)
     (11, 12),  # Thorax
     (0,),  # Neck/Nose
     (7, 8),  # Head
-    (11,), (13,), (15,),  # LShoulder LElbow LWrist
-    (12,), (14,), (16,),  # RShoulder RElbow RWrist
+    (11,),
+    (13,),
+    (15,),  # LShoulder LElbow LWrist
+    (12,),
+    (14,),
+    (16,),  # RShoulder RElbow RWrist
 )
 
 

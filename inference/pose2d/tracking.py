@@ -4,6 +4,7 @@
 and `choose_track` picks the performer by a rule after the pass, so the choice uses the whole clip rather
 than whoever happened to be found first.
 """
+
 from __future__ import annotations
 
 import math
@@ -47,8 +48,9 @@ class PeopleTracker:
             prev = tr.last
             gate = min(self.gate + self.gate_per_frame * (frame - tr.last_frame), self.gate_max)
             for j, p in enumerate(people):
-                c = (np.linalg.norm(p.center - prev.center) / max(prev.scale, p.scale)
-                     + 0.5 * abs(math.log(p.scale / prev.scale)))
+                c = np.linalg.norm(p.center - prev.center) / max(prev.scale, p.scale) + 0.5 * abs(
+                    math.log(p.scale / prev.scale)
+                )
                 if c <= gate:
                     cost[i, j] = c
         matched: set[int] = set()
@@ -70,8 +72,9 @@ class PeopleTracker:
         tr.last_slot, tr.last_frame = slot, frame
 
 
-def choose_track(tracks: list[Track], rule: str | int, image_size: tuple[int, int],
-                 weights: Mapping[int, float] | None = None) -> Track | None:
+def choose_track(
+    tracks: list[Track], rule: str | int, image_size: tuple[int, int], weights: Mapping[int, float] | None = None
+) -> Track | None:
     """The performer. "largest": most image area over the clip (body size summed over the key-frames where
     seen, so a big, long-present subject beats a passer-by crossing near the lens); "central": closeness to
     the image centre summed the same way; int k: the k-th largest (0 = "largest").
@@ -89,8 +92,7 @@ def choose_track(tracks: list[Track], rule: str | int, image_size: tuple[int, in
         return sum(d.size * wt(s) for s, d in tr.items.items())
 
     def centrality(tr: Track) -> float:
-        return sum(max(0.0, 1.0 - np.linalg.norm(d.center - centre) / half_diag) * wt(s)
-                   for s, d in tr.items.items())
+        return sum(max(0.0, 1.0 - np.linalg.norm(d.center - centre) / half_diag) * wt(s) for s, d in tr.items.items())
 
     if rule == "largest":
         return max(tracks, key=area)

@@ -5,14 +5,14 @@ Per window: a random image size (landscape, portrait, square), 35 mm-equivalent 
 (wide to tele), camera height 0.3-2.5 m, any azimuth, distance chosen so the person fills 35-90 % of the
 image height over the whole window, and the person placed off-centre within the margins with a small roll.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
 
-IMAGE_SIZES = ((1920, 1080), (1280, 720), (1080, 1920), (720, 1280), (1080, 1080), (640, 480), (576, 576),
-               (1768, 994))
+IMAGE_SIZES = ((1920, 1080), (1280, 720), (1080, 1920), (720, 1280), (1080, 1080), (640, 480), (576, 576), (1768, 994))
 
 
 @dataclass
@@ -66,10 +66,16 @@ def _offset_rotation(du: np.ndarray, dv: np.ndarray, f: np.ndarray) -> np.ndarra
     return ry @ rx
 
 
-def random_cameras(world: np.ndarray, rng: np.random.Generator, sizes=IMAGE_SIZES,
-                   focal_mm: tuple[float, float] = (16.0, 100.0), height: tuple[float, float] = (0.3, 2.5),
-                   fill: tuple[float, float] = (0.35, 0.9), offcentre: float = 0.8,
-                   roll_deg: float = 5.0) -> Cameras:
+def random_cameras(
+    world: np.ndarray,
+    rng: np.random.Generator,
+    sizes=IMAGE_SIZES,
+    focal_mm: tuple[float, float] = (16.0, 100.0),
+    height: tuple[float, float] = (0.3, 2.5),
+    fill: tuple[float, float] = (0.35, 0.9),
+    offcentre: float = 0.8,
+    roll_deg: float = 5.0,
+) -> Cameras:
     """One random camera per window. world: [B, N, 17, 3] (metres, +Y up), the whole window stays in view."""
     b = world.shape[0]
     size = np.array(sizes, dtype=np.float64)[rng.integers(len(sizes), size=b)]
@@ -81,8 +87,7 @@ def random_cameras(world: np.ndarray, rng: np.random.Generator, sizes=IMAGE_SIZE
     horiz = np.linalg.norm(hi[:, [0, 2]] - lo[:, [0, 2]], axis=1)
     radius = 0.5 * np.sqrt(body_h**2 + horiz**2)
     want = rng.uniform(*fill, b)
-    dist = np.maximum.reduce([f * body_h / (want * size[:, 1]), f * (horiz + 0.5) / (0.9 * size[:, 0]),
-                              radius + 1.0])
+    dist = np.maximum.reduce([f * body_h / (want * size[:, 1]), f * (horiz + 0.5) / (0.9 * size[:, 0]), radius + 1.0])
     az = rng.uniform(0, 2 * np.pi, b)
     cam_y = lo[:, 1] + rng.uniform(*height, b)
     eye = np.stack([centre[:, 0] + dist * np.cos(az), cam_y, centre[:, 2] + dist * np.sin(az)], axis=1)

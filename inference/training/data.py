@@ -14,6 +14,7 @@ Glitches: any frame where a root-relative joint moves > 15 cm in one native fram
 clip there; pieces shorter than 1 s are dropped. Clips are then resampled (linear) to the model rate.
 Split: a clip is in val iff crc32(clip name) % 8 == 0 (fixed, ~12 % of clips, every source represented).
 """
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,9 @@ import numpy as np
 
 from ..skeleton import INDEX
 
-DEFAULT_MOCAP = Path(os.environ.get("UPLIFT_SHARED", Path(__file__).resolve().parents[3] / "shared")) \
-    / "data" / "mocap" / "h36m17"
+DEFAULT_MOCAP = (
+    Path(os.environ.get("UPLIFT_SHARED", Path(__file__).resolve().parents[3] / "shared")) / "data" / "mocap" / "h36m17"
+)
 SOURCE_SCALE = {"cmu_salsa_daz": 1.35}
 # Relative sampling weight per frame: reactidle is 37 of 65 minutes of standing idle.
 SOURCE_WEIGHT = {"reactidle": 0.12}
@@ -77,8 +79,13 @@ def resample(j: np.ndarray, fps_in: float, fps_out: float) -> np.ndarray:
     return (1 - w) * j[idx] + w * j[idx + 1]
 
 
-def load_clips(root: str | Path | None = None, fps: float = 30.0, split: str = "train",
-               sources: list[str] | None = None, max_clips: int | None = None) -> list[Clip]:
+def load_clips(
+    root: str | Path | None = None,
+    fps: float = 30.0,
+    split: str = "train",
+    sources: list[str] | None = None,
+    max_clips: int | None = None,
+) -> list[Clip]:
     """Load, repair, canonicalise and resample clips of one split ("train", "val" or "all")."""
     root = Path(root or DEFAULT_MOCAP)
     index_path = root / "index.json"

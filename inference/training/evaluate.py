@@ -7,6 +7,7 @@ as for MediaPipe. Key-frames t % s_in == 0; the clip runs through the public `up
 "bilinear" = the same model's predictions on the key-frames only, linearly interpolated in between (the
 paper's s_out = s_in baseline). To keep it to minutes, clips are cut to --max-frames (default 600 = 20 s).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,8 +27,15 @@ from .noise import detector_points_3d
 STRIDES = (1, 2, 5, 10, 20)
 
 
-def val_sequences(mocap: str | Path, fps: float, max_frames: int, sigma_px: float, size=(1920, 1080),
-                  max_clips: int | None = None, seed: int = 0) -> list[dict]:
+def val_sequences(
+    mocap: str | Path,
+    fps: float,
+    max_frames: int,
+    sigma_px: float,
+    size=(1920, 1080),
+    max_clips: int | None = None,
+    seed: int = 0,
+) -> list[dict]:
     """Projected val clips: dicts with px [T,17,2] pixels and gt [T,17,3] camera, pelvis-relative."""
     out = []
     for k, clip in enumerate(load_clips(mocap, fps=fps, split="val")):
@@ -61,14 +69,20 @@ def score(preds: list[np.ndarray], gts: list[np.ndarray], keys: list[np.ndarray]
 
     kp = [p[k] for p, k in zip(preds, keys)]
     kg = [g[k] for g, k in zip(gts, keys)]
-    return {"MPJPE": avg(M.mpjpe), "MPJPE_key": avg(M.mpjpe, kp, kg, [len(k) for k in keys]),
-            "N-MPJPE": avg(M.n_mpjpe), "P-MPJPE": avg(M.p_mpjpe), "vel_err": avg(M.velocity_error),
-            "acc_err": avg(M.acceleration_error),
-            "bone_std": float(np.average([M.bone_length_std(p) for p in preds], weights=w))}
+    return {
+        "MPJPE": avg(M.mpjpe),
+        "MPJPE_key": avg(M.mpjpe, kp, kg, [len(k) for k in keys]),
+        "N-MPJPE": avg(M.n_mpjpe),
+        "P-MPJPE": avg(M.p_mpjpe),
+        "vel_err": avg(M.velocity_error),
+        "acc_err": avg(M.acceleration_error),
+        "bone_std": float(np.average([M.bone_length_std(p) for p in preds], weights=w)),
+    }
 
 
-def evaluate(seqs: list[dict], strides=STRIDES, fps: float = 30.0, hop: int = DEFAULT_HOP,
-             weights=None, flip_tta: bool = True) -> dict:
+def evaluate(
+    seqs: list[dict], strides=STRIDES, fps: float = 30.0, hop: int = DEFAULT_HOP, weights=None, flip_tta: bool = True
+) -> dict:
     res: dict = {"learned": {}, "bilinear": {}, "seconds": {}}
     gts = [s["gt"] for s in seqs]
     for s_in in strides:
@@ -119,8 +133,9 @@ def plot(res: dict, path: Path) -> None:
 
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="python -m inference evaluate", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m inference evaluate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--weights", default=None, help=f"safetensors file (default {DEFAULT_WEIGHTS})")
     p.add_argument("--mocap", default=str(DEFAULT_MOCAP))
     p.add_argument("--strides", default=",".join(map(str, STRIDES)))
@@ -134,8 +149,9 @@ def main(argv: list[str]) -> int:
     model = load_model(a.weights, "auto")
     seqs = val_sequences(a.mocap, model.cfg.fps / model.cfg.s_out, a.max_frames, a.sigma, max_clips=a.max_clips)
     print(f"{len(seqs)} val clips, {sum(len(s['gt']) for s in seqs)} frames", flush=True)
-    res = evaluate(seqs, [int(s) for s in a.strides.split(",")], model.cfg.fps / model.cfg.s_out, a.hop,
-                   a.weights, not a.no_flip)
+    res = evaluate(
+        seqs, [int(s) for s in a.strides.split(",")], model.cfg.fps / model.cfg.s_out, a.hop, a.weights, not a.no_flip
+    )
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "eval.json").write_text(json.dumps(res, indent=1))

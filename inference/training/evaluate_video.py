@@ -8,6 +8,7 @@ MediaPipe's world landmarks (BlazePose GHUM 3D, hip-centred metres) come from th
 same key-frames, mapped to the 17 joints like the 2D. Real human motion has accelerations too, so lower is
 not always better; a method that is both steadier in bone length and much smoother is less jittery.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,12 +40,15 @@ def compare(result) -> dict:
     ours_k, mp_k = result.joints3d[kf], result.world3d[kf]
     to_ms2 = (result.fps / result.stride) ** 2
     every = np.arange(len(result.joints3d))
-    return {"keyframes": int(len(kf)),
-            "ours_bone_std": M.bone_length_std(ours_k), "mp_bone_std": M.bone_length_std(mp_k),
-            "ours_acc": acceleration_ms2(ours_k, kf, result.stride) * to_ms2,
-            "mp_acc": acceleration_ms2(mp_k, kf, result.stride) * to_ms2,
-            "ours_acc_all": acceleration_ms2(result.joints3d, every, 1) * result.fps ** 2,
-            "ours_bone_std_all": M.bone_length_std(result.joints3d)}
+    return {
+        "keyframes": int(len(kf)),
+        "ours_bone_std": M.bone_length_std(ours_k),
+        "mp_bone_std": M.bone_length_std(mp_k),
+        "ours_acc": acceleration_ms2(ours_k, kf, result.stride) * to_ms2,
+        "mp_acc": acceleration_ms2(mp_k, kf, result.stride) * to_ms2,
+        "ours_acc_all": acceleration_ms2(result.joints3d, every, 1) * result.fps**2,
+        "ours_bone_std_all": M.bone_length_std(result.joints3d),
+    }
 
 
 def run(videos: list[Path], strides=STRIDES, pose_model: str = "full", weights=None) -> dict:
@@ -62,22 +66,29 @@ def run(videos: list[Path], strides=STRIDES, pose_model: str = "full", weights=N
 
 
 def table(res: dict) -> str:
-    header = ("| clip | s_in | key-frames | bone std ours | bone std MediaPipe | accel ours (key) "
-              "| accel MediaPipe (key) | accel ours (all frames) |")
+    header = (
+        "| clip | s_in | key-frames | bone std ours | bone std MediaPipe | accel ours (key) "
+        "| accel MediaPipe (key) | accel ours (all frames) |"
+    )
     lines = [header, "|---|---|---|---|---|---|---|---|"]
     for clip, by_s in res.items():
         for s, m in by_s.items():
-            lines.append(f"| {clip.split('_')[0]}_{clip.split('_')[1]} | {s} | {m['keyframes']} | "
-                         f"{m['ours_bone_std']:.1f} mm | {m['mp_bone_std']:.1f} mm | {m['ours_acc']:.1f} m/s² | "
-                         f"{m['mp_acc']:.1f} m/s² | {m['ours_acc_all']:.1f} m/s² |")
+            lines.append(
+                f"| {clip.split('_')[0]}_{clip.split('_')[1]} | {s} | {m['keyframes']} | "
+                f"{m['ours_bone_std']:.1f} mm | {m['mp_bone_std']:.1f} mm | {m['ours_acc']:.1f} m/s² | "
+                f"{m['mp_acc']:.1f} m/s² | {m['ours_acc_all']:.1f} m/s² |"
+            )
     return "\n".join(lines)
 
 
 def main(argv: list[str]) -> int:
     from .data import DEFAULT_MOCAP
 
-    p = argparse.ArgumentParser(prog="python -m inference evaluate-video", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m inference evaluate-video",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("videos", nargs="*", help="clips (default: every .mp4 in ../shared/videos)")
     p.add_argument("--strides", default=",".join(map(str, STRIDES)))
     p.add_argument("--pose-model", default="full")

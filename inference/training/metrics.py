@@ -2,6 +2,7 @@
 
 Predictions and targets are pelvis-relative camera coordinates.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -16,7 +17,9 @@ def mpjpe(pred: np.ndarray, gt: np.ndarray) -> float:
 
 def n_mpjpe(pred: np.ndarray, gt: np.ndarray) -> float:
     """MPJPE after the optimal per-frame scale of the prediction (Rhodin et al.)."""
-    s = (pred * gt).sum(axis=(-1, -2), keepdims=True) / np.maximum((pred * pred).sum(axis=(-1, -2), keepdims=True), 1e-9)
+    s = (pred * gt).sum(axis=(-1, -2), keepdims=True) / np.maximum(
+        (pred * pred).sum(axis=(-1, -2), keepdims=True), 1e-9
+    )
     return mpjpe(s * pred, gt)
 
 

@@ -10,6 +10,7 @@ Two parts, both per window (= per sequence):
    (0.2-2 % of body height, extremities x1.5), occasional outliers (0-2 % of points, ~15 % of body height),
    occasional left/right limb swaps (0-1 % of frames). Lost key-frames are made by the key-mask sampler.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,8 +21,13 @@ from .data import torso_forward
 _EXTREMITY = np.ones(17, dtype=np.float32)
 for _n in ("LWrist", "RWrist", "LAnkle", "RAnkle", "LElbow", "RElbow"):
     _EXTREMITY[INDEX[_n]] = 1.5
-_SWAPS = ((INDEX["LHip"], INDEX["RHip"]), (INDEX["LKnee"], INDEX["RKnee"]), (INDEX["LAnkle"], INDEX["RAnkle"]),
-          (INDEX["LWrist"], INDEX["RWrist"]), (INDEX["LElbow"], INDEX["RElbow"]))
+_SWAPS = (
+    (INDEX["LHip"], INDEX["RHip"]),
+    (INDEX["LKnee"], INDEX["RKnee"]),
+    (INDEX["LAnkle"], INDEX["RAnkle"]),
+    (INDEX["LWrist"], INDEX["RWrist"]),
+    (INDEX["LElbow"], INDEX["RElbow"]),
+)
 
 
 def detector_points_3d(cam: np.ndarray, rng: np.random.Generator | None) -> np.ndarray:
@@ -49,8 +55,13 @@ def detector_points_3d(cam: np.ndarray, rng: np.random.Generator | None) -> np.n
     return out
 
 
-def detector_noise(px: np.ndarray, rng: np.random.Generator, sigma_rel: tuple[float, float] = (0.002, 0.02),
-                   outlier_p: float = 0.02, swap_p: float = 0.01) -> np.ndarray:
+def detector_noise(
+    px: np.ndarray,
+    rng: np.random.Generator,
+    sigma_rel: tuple[float, float] = (0.002, 0.02),
+    outlier_p: float = 0.02,
+    swap_p: float = 0.01,
+) -> np.ndarray:
     """Pixel points [B, N, 17, 2] -> noisy copy (see module docstring)."""
     b, n = px.shape[:2]
     flat = px.reshape(b, -1, 2)

@@ -10,6 +10,7 @@ One sample = one window of `cfg.n_tok` output-rate tokens around a random centre
     real-valued strides 1-25 (what a 24-60 fps video looks like on the model's 30 Hz grid), sometimes with lost key-frames.
 Targets are camera-space, pelvis-relative metres.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,13 +23,23 @@ from .data import Clip, clip_weights
 from .noise import detector_noise, detector_points_3d
 
 # Joints whose incoming bone shares one random factor (left/right symmetric; spine pair together).
-_BONE_GROUPS = (("RHip", "LHip"), ("RKnee", "LKnee"), ("RAnkle", "LAnkle"), ("Spine", "Thorax"), ("Neck",),
-                ("Head",), ("LShoulder", "RShoulder"), ("LElbow", "RElbow"), ("LWrist", "RWrist"))
+_BONE_GROUPS = (
+    ("RHip", "LHip"),
+    ("RKnee", "LKnee"),
+    ("RAnkle", "LAnkle"),
+    ("Spine", "Thorax"),
+    ("Neck",),
+    ("Head",),
+    ("LShoulder", "RShoulder"),
+    ("LElbow", "RElbow"),
+    ("LWrist", "RWrist"),
+)
 STRIDE_WEIGHTS = {1: 1.0, 2: 1.0, 4: 1.0, 5: 1.0, 10: 2.0, 20: 2.0}
 
 
-def sample_windows(clips: list[Clip], cfg: UpliftConfig, b: int, rng: np.random.Generator,
-                   speed: tuple[float, float] = (0.8, 1.25)) -> np.ndarray:
+def sample_windows(
+    clips: list[Clip], cfg: UpliftConfig, b: int, rng: np.random.Generator, speed: tuple[float, float] = (0.8, 1.25)
+) -> np.ndarray:
     """[b, n_tok, 17, 3] world windows from random clips and centres (clip choice by `clip_weights`)."""
     ci = rng.choice(len(clips), size=b, p=clip_weights(clips))
     sp = np.exp(rng.uniform(np.log(speed[0]), np.log(speed[1]), b))
@@ -43,8 +54,12 @@ def sample_windows(clips: list[Clip], cfg: UpliftConfig, b: int, rng: np.random.
     return out
 
 
-def scale_bones(x: np.ndarray, rng: np.random.Generator, glob: tuple[float, float] = (0.88, 1.12),
-                per_bone: tuple[float, float] = (0.92, 1.08)) -> np.ndarray:
+def scale_bones(
+    x: np.ndarray,
+    rng: np.random.Generator,
+    glob: tuple[float, float] = (0.88, 1.12),
+    per_bone: tuple[float, float] = (0.92, 1.08),
+) -> np.ndarray:
     """Random bone lengths per sample, rebuilt root-outwards; the root trajectory is kept."""
     b = x.shape[0]
     fac = np.ones((b, 17), dtype=np.float32)
@@ -60,8 +75,16 @@ def scale_bones(x: np.ndarray, rng: np.random.Generator, glob: tuple[float, floa
     return out
 
 
-def key_masks(b: int, n: int, cfg: UpliftConfig, rng: np.random.Generator, strides: list[float] | None = None,
-              real_p: float = 0.35, real_max: float = 25.0, drop_p: float = 0.3) -> np.ndarray:
+def key_masks(
+    b: int,
+    n: int,
+    cfg: UpliftConfig,
+    rng: np.random.Generator,
+    strides: list[float] | None = None,
+    real_p: float = 0.35,
+    real_max: float = 25.0,
+    drop_p: float = 0.3,
+) -> np.ndarray:
     """[b, n] bool key-frame masks on the token grid (see module docstring)."""
     pos = np.arange(n) * cfg.s_out
     s_set = list(cfg.train_strides) if strides is None else strides
@@ -85,8 +108,13 @@ def key_masks(b: int, n: int, cfg: UpliftConfig, rng: np.random.Generator, strid
     return masks
 
 
-def make_2d(cam3d: np.ndarray, cams: Cameras, rng: np.random.Generator | None,
-            sigma_px: float | None = None, noise_rng: np.random.Generator | None = None) -> np.ndarray:
+def make_2d(
+    cam3d: np.ndarray,
+    cams: Cameras,
+    rng: np.random.Generator | None,
+    sigma_px: float | None = None,
+    noise_rng: np.random.Generator | None = None,
+) -> np.ndarray:
     """Camera-space joints -> normalised detector-like 2D [B, N, 17, 2].
 
     rng given: training (random landmark offsets + detector noise). rng None: evaluation (mean offsets and
@@ -111,6 +139,7 @@ def training_batch(clips: list[Clip], cfg: UpliftConfig, b: int, rng: np.random.
     flip = rng.random(b) < 0.5
     if flip.any():
         from ..skeleton import FLIP_PERM
+
         perm = list(FLIP_PERM)
         x2d[flip] = x2d[flip][:, :, perm] * np.array([-1, 1], np.float32)
         y3d[flip] = y3d[flip][:, :, perm] * np.array([-1, 1, 1], np.float32)

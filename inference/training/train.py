@@ -8,6 +8,7 @@ Schedule: AdamW, lr and weight decay both x`--decay` every `--epoch-steps` steps
 epoch), linear warm-up, optional linear cool-down at the end (--cooldown), EMA of the weights (used for
 validation and export), flip augmentation, multi-stride key-frame sampling (inference/training/synth.py). Loss = 0.5 centre MPJPE + 0.5 sequence MPJPE.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,11 +58,20 @@ class EMA:
                 self.state[k].copy_(v)
 
 
-def save_checkpoint(path: Path, model, ema: EMA, opt, step: int, cfg: UpliftConfig, args: dict,
-                    hours: float) -> None:
+def save_checkpoint(path: Path, model, ema: EMA, opt, step: int, cfg: UpliftConfig, args: dict, hours: float) -> None:
     tmp = path.with_suffix(".tmp")
-    torch.save({"model": model.state_dict(), "ema": ema.state, "opt": opt.state_dict(), "step": step,
-                "config": json.dumps(cfg.to_dict()), "args": json.dumps(args), "hours": hours}, tmp)
+    torch.save(
+        {
+            "model": model.state_dict(),
+            "ema": ema.state,
+            "opt": opt.state_dict(),
+            "step": step,
+            "config": json.dumps(cfg.to_dict()),
+            "args": json.dumps(args),
+            "hours": hours,
+        },
+        tmp,
+    )
     tmp.replace(path)
 
 
@@ -108,8 +118,11 @@ def train(args: argparse.Namespace) -> Path:
         opt.load_state_dict(ck["opt"])
         start, hours_before = int(ck["step"]), float(ck.get("hours", 0.0))
         print(f"resumed from {ckpt_path} at step {start}", flush=True)
-    print(f"preset {args.preset}: {count_parameters(model):,} parameters, n_tok {cfg.n_tok}, fps {cfg.fps}, "
-          f"device {device}, threads {args.threads}", flush=True)
+    print(
+        f"preset {args.preset}: {count_parameters(model):,} parameters, n_tok {cfg.n_tok}, fps {cfg.fps}, "
+        f"device {device}, threads {args.threads}",
+        flush=True,
+    )
     clips = load_clips(args.mocap, fps=cfg.fps, split="train", max_clips=args.max_clips)
     print(f"{len(clips)} training clips, {sum(len(c.joints) for c in clips) / cfg.fps / 60:.1f} min", flush=True)
     val_batches = []
@@ -144,12 +157,17 @@ def train(args: argparse.Namespace) -> Path:
         if done % args.log_every == 0 or done == args.steps:
             dt = time.time() - t_log
             t_log = time.time()
-            print(f"step {done}/{args.steps} loss {1000 * np.mean(run_log[-args.log_every:]):.1f} mm "
-                  f"(seq {parts['seq_mm']:.1f}, centre {parts['centre_mm']:.1f}) lr {args.lr * scale:.2e} "
-                  f"{args.log_every * args.batch / dt:.0f} samples/s", flush=True)
+            print(
+                f"step {done}/{args.steps} loss {1000 * np.mean(run_log[-args.log_every :]):.1f} mm "
+                f"(seq {parts['seq_mm']:.1f}, centre {parts['centre_mm']:.1f}) lr {args.lr * scale:.2e} "
+                f"{args.log_every * args.batch / dt:.0f} samples/s",
+                flush=True,
+            )
         if val_batches and (done % args.val_every == 0 or done == args.steps):
-            print(f"step {done} val centre MPJPE (EMA) {validate(model, ema.state, val_batches, device):.1f} mm",
-                  flush=True)
+            print(
+                f"step {done} val centre MPJPE (EMA) {validate(model, ema.state, val_batches, device):.1f} mm",
+                flush=True,
+            )
         if time.time() - last_ckpt > 60 * args.ckpt_minutes or done == args.steps or stop["now"]:
             hours = hours_before + (time.time() - t_start) / 3600
             save_checkpoint(ckpt_path, model, ema, opt, done, cfg, vars(args), hours)
@@ -165,13 +183,15 @@ def train(args: argparse.Namespace) -> Path:
 def export_from_checkpoint(ckpt: str | Path, dest: str | Path, fp16: bool = True) -> Path:
     ck = torch.load(ckpt, map_location="cpu", weights_only=True)
     cfg = UpliftConfig.from_dict(json.loads(ck["config"]))
-    return save_weights(ck["ema"], cfg, dest, fp16=fp16,
-                          extra={"step": ck["step"], "train_hours": f"{ck.get('hours', 0.0):.2f}"})
+    return save_weights(
+        ck["ema"], cfg, dest, fp16=fp16, extra={"step": ck["step"], "train_hours": f"{ck.get('hours', 0.0):.2f}"}
+    )
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m inference train", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m inference train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--preset", default="compact", choices=sorted(PRESETS))
     p.add_argument("--mocap", default=str(DEFAULT_MOCAP), help="folder with *_h36m17.npz and index.json")
     p.add_argument("--out", default="runs/compact", help="run folder (log, ckpt.pt)")

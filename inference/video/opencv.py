@@ -4,6 +4,7 @@ OpenCV's FFmpeg backend applies the rotation metadata itself and reports each fr
 CAP_PROP_POS_MSEC, so rotation and variable frame rate behave as with PyAV; grab() without retrieve()
 skips the colour conversion of frames that are not key-frames.
 """
+
 from __future__ import annotations
 
 import math

@@ -5,6 +5,7 @@ reliable pts, so the display index and timestamp of every frame are known from t
 us tell FFmpeg to drop non-reference frames that are not key-frames (B-frames that nothing else predicts
 from) before they are decoded. Elsewhere (mkv, avi, raw streams) we decode everything in output order.
 """
+
 from __future__ import annotations
 
 import heapq
@@ -33,8 +34,10 @@ def open_container(path: Path) -> tuple[Any, Any]:
     except av.FFmpegError as e:
         hint = "it is not a video FFmpeg can read"
         if isinstance(e, av.error.InvalidDataError):
-            hint = ("its data is invalid: not a video, or a recording that was cut off before the file was "
-                    "finalised (truncated)")
+            hint = (
+                "its data is invalid: not a video, or a recording that was cut off before the file was "
+                "finalised (truncated)"
+            )
         raise VideoError(f"Cannot open {path}: {hint} ({e})", path=path) from e
     if not container.streams.video:
         container.close()
@@ -58,8 +61,11 @@ def first_frame_rotation(container: Any, stream: Any, path: Path) -> int:
             # ffmpeg gives the counter-clockwise angle; we store the clockwise quarter turn to apply.
             return int(round(-(frame.rotation or 0) / 90.0)) % 4 * 90
     except av.FFmpegError as e:
-        raise VideoError(f"Cannot decode {path}: the first frame is damaged or its codec is unsupported ({e})",
-                          path=path, frames_read=0) from e
+        raise VideoError(
+            f"Cannot decode {path}: the first frame is damaged or its codec is unsupported ({e})",
+            path=path,
+            frames_read=0,
+        ) from e
     raise VideoError(f"{path} contains no decodable video frames", path=path, frames_read=0)
 
 
@@ -120,12 +126,12 @@ class PyAVSource:
 def _check_complete(stream: Any, packets: int, cut: bool, at: int) -> None:
     expected = int(stream.frames or 0)
     if cut or (expected and packets < expected):
-        raise StreamDamaged(at, f"the file ends after {packets} of {expected} frames" if expected
-                            else "the last packet is cut off")
+        raise StreamDamaged(
+            at, f"the file ends after {packets} of {expected} frames" if expected else "the last packet is cut off"
+        )
 
 
-def decode_in_order(container: Any, stream: Any, info: VideoInfo, plan: Plan,
-                    stop: threading.Event) -> Iterator[Event]:
+def decode_in_order(container: Any, stream: Any, info: VideoInfo, plan: Plan, stop: threading.Event) -> Iterator[Event]:
     """Decode every frame; the display index is the output order, the time is the frame's pts."""
     tb = float(stream.time_base) if stream.time_base else 0.0
     fps = info.fps or 30.0
@@ -180,8 +186,7 @@ def decode_in_order(container: Any, stream: Any, info: VideoInfo, plan: Plan,
     raise StreamDamaged(clock["count"], error) from error
 
 
-def decode_skipping(container: Any, stream: Any, info: VideoInfo, plan: Plan,
-                    stop: threading.Event) -> Iterator[Event]:
+def decode_skipping(container: Any, stream: Any, info: VideoInfo, plan: Plan, stop: threading.Event) -> Iterator[Event]:
     """Index frames by pts from the demuxer and let FFmpeg skip non-reference frames nobody will look at.
 
     Packets wait in a short queue until their display index is known (all packets with a smaller pts have
@@ -220,8 +225,9 @@ def decode_skipping(container: Any, stream: Any, info: VideoInfo, plan: Plan,
                 yield Corrupt(k)
             if plan.wants(k):
                 state["yielded_last"] = k
-                yield KeyFrame(k, (frame.pts - state["t0"]) * tb,
-                               rotate(frame.to_ndarray(format="rgb24"), info.rotation))
+                yield KeyFrame(
+                    k, (frame.pts - state["t0"]) * tb, rotate(frame.to_ndarray(format="rgb24"), info.rotation)
+                )
 
     def done() -> bool:
         return last_key is not None and state["yielded_last"] >= last_key and state["next"] >= plan.stop

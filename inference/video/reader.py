@@ -5,6 +5,7 @@ frame-threaded decoding, and lets us skip the colour conversion of frames nobody
 skipped frame costs only the codec itself. OpenCV is the fallback when PyAV is missing (e.g. an add-on
 install without the wheel) or cannot open the file.
 """
+
 from __future__ import annotations
 
 import queue
@@ -80,9 +81,19 @@ class KeyFrameReader:
     with whatever the caller does with each key-frame (FFmpeg releases the GIL while decoding).
     """
 
-    def __init__(self, path: str | Path, stride: int = 1, *, start: int = 0, stop: int | None = None,
-                 frames: Iterable[int] | None = None, prefetch: int = 0, backend: str = "auto",
-                 skip_unused: bool = True, threads: int = 0) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        stride: int = 1,
+        *,
+        start: int = 0,
+        stop: int | None = None,
+        frames: Iterable[int] | None = None,
+        prefetch: int = 0,
+        backend: str = "auto",
+        skip_unused: bool = True,
+        threads: int = 0,
+    ) -> None:
         if stride < 1:
             raise ValueError(f"stride must be >= 1, got {stride}")
         if start < 0 or (stop is not None and stop <= start):
@@ -104,8 +115,7 @@ class KeyFrameReader:
         self._thread: threading.Thread | None = None
         self._queue: queue.Queue | None = None
         self._iter: Iterator[KeyFrame] | None = None
-        self._source: Source | None = open_source(self.path, backend, threads=int(threads),
-                                                  skip_unused=skip_unused)
+        self._source: Source | None = open_source(self.path, backend, threads=int(threads), skip_unused=skip_unused)
         self.info: VideoInfo = self._source.info
         self.backend: str = self._source.name
         # True where the backend indexes frames by pts and lets FFmpeg skip frames nobody looks at
@@ -132,13 +142,15 @@ class KeyFrameReader:
     def _damaged(self, damaged: StreamDamaged) -> VideoError:
         """Keep the books up to the last good frame and say what was kept."""
         t = damaged.first_lost
-        del self.timestamps[max(0, t - self.start):]
+        del self.timestamps[max(0, t - self.start) :]
         self.frames_read = min(self.frames_read, t)
         ts = f" ({self.timestamps[-1]:.2f} s)" if self.timestamps else ""
         return VideoError(
             f"{self.path}: the video is damaged or truncated at frame {t}{ts}: {damaged.cause}. "
             f"The {max(0, t - self.start)} frames before it were kept; re-export the clip to use the rest.",
-            path=self.path, frames_read=t)
+            path=self.path,
+            frames_read=t,
+        )
 
     # -- iteration -----------------------------------------------------------------------------------
     def _worker(self) -> None:

@@ -4,6 +4,7 @@ Why events: a backend only reports what it saw (a frame exists at a time, a fram
 image, or where the stream broke); the reader alone keeps the books (timestamps, frames read, damaged
 frames). So backends never touch the reader, and nothing here imports a backend.
 """
+
 from __future__ import annotations
 
 import threading
