@@ -2,7 +2,7 @@
 
 Public API:
     uplift(points_2d, image_size=(w, h), fps=fps) -> np.ndarray [T, 17, 3]
-    capture(video_path, stride=10, ...) -> CaptureResult
+    capture(video_path, stride=10 | "auto", ...) -> CaptureResult (result.report: QualityReport)
     probe(video_path) -> VideoInfo;  resolve_pose_model(...) / fetch_pose_model(...) -> Path (POSE_MODEL_VARIANTS)
 The stages, one subpackage each: video/ (decode), pose2d/ (MediaPipe, tracking, landmarks, bundle),
 lift/ (the model and its weights); pipeline.py runs them, result.py is what they hand on; training/ is
@@ -23,6 +23,8 @@ from .errors import (
     VideoError,
     WeightsError,
 )
+from .keyframes import AutoStride
+from .quality import Flag, QualityReport
 from .result import CaptureResult, CaptureStats, Timings
 from .skeleton import JOINT_NAMES, NUM_JOINTS
 
@@ -50,12 +52,15 @@ __all__ = [
     "JOINT_NAMES",
     "NUM_JOINTS",
     "POSE_MODEL_VARIANTS",
+    "AutoStride",
     "CaptureCancelled",
     "CaptureResult",
     "CaptureStats",
+    "Flag",
     "NoPersonError",
     "PartialCaptureError",
     "PoseModelError",
+    "QualityReport",
     "Timings",
     "UpliftError",
     "VideoError",

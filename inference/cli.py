@@ -1,4 +1,5 @@
-"""`python -m inference capture CLIP [--stride 10] [-o out.npz]`: video -> 2D key-frames -> dense 3D joints.
+"""`python -m inference capture CLIP [--stride 10|auto] [-o out.npz] [--report r.json] [--plot r.png]`:
+video -> 2D key-frames -> dense 3D joints, and a quality report (one line on stdout, JSON and plot on request).
 
 Exit codes: 0 done; 2 a problem with the input or setup (message on stderr, no traceback); 130 interrupted.
 A clip damaged part-way still exits 2, after writing what was captured before the damage (if >= 2 key-frames).
@@ -103,6 +104,18 @@ def _person(text: str) -> str | int:
     return rank
 
 
+def _stride(text: str) -> int | str:
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of frames or 'auto', not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
 def _frames(text: str) -> tuple[int, int | None]:
     try:
         a, _, b = text.partition(":")
@@ -126,10 +139,18 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument(
         "-s",
         "--stride",
-        type=int,
+        type=_stride,
         default=10,
-        help="run 2D pose on every STRIDE-th frame (speed/quality knob, default 10)",
+        help="run 2D pose on every STRIDE-th frame (speed/quality knob, default 10), or 'auto': "
+        "a sparse pass, then extra key-frames where the person moved",
     )
+    ap.add_argument(
+        "--report",
+        type=Path,
+        metavar="FILE.json",
+        help="write the quality report (flags, confidence, metrics, key-frames) as JSON",
+    )
+    ap.add_argument("--plot", type=Path, metavar="FILE.png", help="plot confidence and flags over time")
     ap.add_argument(
         "--model", default="full", help="MediaPipe pose model: lite, full (default), heavy, or a .task file path"
     )
@@ -176,12 +197,36 @@ def _summary(res: CaptureResult, out: Path | None) -> str:
     st, tm = res.stats, res.timings
     w, h = res.image_size
     dest = f" -> {out}" if out else ""
+    stride = (
+        f"stride auto, effective {st.frames / max(st.keyframes, 1):.1f}"
+        if res.stride_mode == "auto"
+        else f"stride {res.stride}"
+    )
     return (
         f"{Path(res.source).name}: {st.frames} frames ({w}x{h}, {res.fps:.2f} fps), {st.keyframes} "
-        f"key-frames (stride {res.stride}), person on {st.detected}/{st.keyframes}, "
+        f"key-frames ({stride}), person on {st.detected}/{st.keyframes}, "
         f"people seen {st.people_tracks}; decode {tm.decode:.1f}s, 2D {tm.pose2d:.1f}s, "
         f"3D {tm.uplift:.1f}s, total {tm.total:.1f}s{dest}"
     )
+
+
+def _write_report(res: CaptureResult, args: argparse.Namespace) -> None:
+    """--report JSON (written atomically) and --plot PNG, when asked for."""
+    if res.report is None:
+        return
+    if args.report is not None:
+        tmp = args.report.with_name(f".{args.report.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_text(res.report.to_json())
+            os.replace(tmp, args.report)
+        except OSError as exc:
+            raise UpliftError(f"cannot write {args.report}: {exc}") from None
+        finally:
+            tmp.unlink(missing_ok=True)
+    if args.plot is not None:
+        from .quality_plot import plot_report
+
+        plot_report(res.report, args.plot, title=f"{Path(res.source).name}: {res.report.summary()[9:]}"[:150])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -196,12 +241,13 @@ def _run(args: argparse.Namespace) -> int:
         out = out.with_name(out.name + ".npz")
     bar = None if args.quiet else ProgressBar()
     try:
-        if args.stride < 1:
-            raise UpliftError(f"--stride must be 1 or more, not {args.stride}")
-        if out.exists() and not args.overwrite:
-            raise UpliftError(f"{out} already exists; pass --overwrite to replace it or choose another -o")
-        if not out.parent.resolve().is_dir():
-            raise UpliftError(f"output folder {out.parent} does not exist")
+        for dest, flag in ((out, "-o"), (args.report, "--report"), (args.plot, "--plot")):
+            if dest is None:
+                continue
+            if dest.exists() and not args.overwrite:
+                raise UpliftError(f"{dest} already exists; pass --overwrite to replace it or choose another {flag}")
+            if not dest.parent.resolve().is_dir():
+                raise UpliftError(f"output folder {dest.parent} does not exist")
         from .pipeline import capture
 
         try:
@@ -224,15 +270,19 @@ def _run(args: argparse.Namespace) -> int:
             if exc.result is None:
                 raise
             exc.result.save_npz(out, overwrite=args.overwrite)
+            _write_report(exc.result, args)
             print(f"error: {exc}", file=sys.stderr)
             print(f"partial capture written: {_summary(exc.result, out)}", file=sys.stderr)
             return 2
         if bar:
             bar.end_line()
         res.save_npz(out, overwrite=args.overwrite)
+        _write_report(res, args)
         for w in res.warnings:
             print(f"warning: {w}", file=sys.stderr)
         print(_summary(res, out))
+        if res.report is not None:
+            print(res.report.summary())
         return 0
     except UpliftError as exc:
         if bar:

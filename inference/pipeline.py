@@ -1,8 +1,10 @@
-"""Video -> MediaPipe 2D on every stride-th frame -> dense 3D joints, in one streaming pass.
+"""Video -> MediaPipe 2D on key-frames -> dense 3D joints -> the quality report.
 
-Frames are never accumulated: each key-frame is decoded, run through MediaPipe and dropped; only landmarks
-are kept. Everything a capture owns (reader, landmarker) is created and closed inside `capture`, so the
-Blender add-on can run it in a worker thread and poll `progress` / `should_cancel`.
+A fixed stride is one streaming pass; `stride="auto"` is a sparse pass plus refining passes that decode
+only the frames they need (inference/passes.py, inference/keyframes.py). Frames are never accumulated:
+each key-frame is decoded, run through MediaPipe and dropped; only landmarks are kept. Everything a capture
+owns (reader, landmarker) is created and closed inside `capture`, so the Blender add-on can run it in a
+worker thread and poll `progress` / `should_cancel`.
 """
 
 from __future__ import annotations
@@ -10,92 +12,39 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from .errors import CaptureCancelled, NoPersonError, PartialCaptureError, UpliftError, VideoError
-from .pose2d import (
-    NUM_LANDMARKS,
-    PeopleTracker,
-    PoseDetector,
-    choose_track,
-    dedupe,
-    mediapipe33_to_h36m17,
-    resolve_pose_model,
-)
+from .keyframes import AutoStride, refine_loop
+from .passes import KeyframePass, PassSpec, run_pass
+from .pose2d import NUM_LANDMARKS, PoseDetector, Track, choose_track, mediapipe33_to_h36m17, resolve_pose_model
+from .quality import Evidence, assess
 from .result import CaptureResult, CaptureStats, Selection, Timings
 from .skeleton import NUM_JOINTS
-from .video import KeyFrameReader, VideoInfo, probe
+from .video import VideoInfo, probe
 
 Progress = Callable[[str, int, int], None]
 Lifter = Callable[..., np.ndarray]
+AUTO_SHARE = 0.6  # share of the 2D progress bar the first pass of `stride="auto"` fills
 
 
-@dataclass
-class KeyframePass:
-    """What the streaming pass collects: per key-frame people, tracks and clock (filled as it goes)."""
-
-    keyframes: list[int] = field(default_factory=list)
-    timestamps: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    tracker: PeopleTracker = field(default_factory=PeopleTracker)
-    people_max: int = 0
-    frames_with_people: int = 0
-    decode_s: float = 0.0
-    pose_s: float = 0.0
-    error: VideoError | None = None
-
-
-def run_pass(
-    path: Path,
-    stride: int,
-    start: int,
-    stop: int | None,
-    detector: PoseDetector,
-    progress: Progress | None,
-    should_cancel: Callable[[], bool] | None,
-    total: int,
-) -> KeyframePass:
-    """Decode key-frames and run MediaPipe on each; a damaged clip ends the pass with `error` set."""
-    out = KeyframePass()
-    reader = KeyFrameReader(path, stride, start=start, stop=stop, prefetch=2)
+def _stride(stride: int | str) -> int | str:
+    if isinstance(stride, str) and stride.strip().lower() == "auto":
+        return "auto"
     try:
-        it = iter(reader)
-        while True:
-            if should_cancel is not None and should_cancel():
-                raise CaptureCancelled("capture cancelled; nothing was produced")
-            t0 = time.perf_counter()
-            try:
-                kf = next(it)
-            except StopIteration:
-                break
-            except VideoError as exc:
-                out.error = exc
-                break
-            finally:
-                out.decode_s += time.perf_counter() - t0
-            t0 = time.perf_counter()
-            people = dedupe(detector.detect(kf.image, kf.timestamp))
-            out.pose_s += time.perf_counter() - t0
-            slot = len(out.keyframes)
-            out.keyframes.append(kf.index - start)
-            out.tracker.update(slot, kf.index, people)
-            out.people_max = max(out.people_max, len(people))
-            out.frames_with_people += bool(people)
-            if progress is not None:
-                progress("pose2d", kf.index - start + 1, max(total, kf.index - start + 1))
-        out.timestamps = np.asarray(reader.timestamps, dtype=np.float64)
-        if progress is not None and out.error is None:
-            progress("pose2d", len(out.timestamps), len(out.timestamps))
-    finally:
-        reader.close()
-    return out
+        value = int(stride)
+    except (TypeError, ValueError):
+        raise UpliftError(f"stride must be a number of frames (1 or more) or 'auto', not {stride!r}") from None
+    if value < 1 or isinstance(stride, bool):
+        raise UpliftError(f"stride must be 1 or more, not {stride}")
+    return value
 
 
 def capture(
     video_path: str | os.PathLike,
-    stride: int = 10,
+    stride: int | str = 10,
     *,
     pose_model: str | os.PathLike = "full",
     person: str | int = "largest",
@@ -108,11 +57,14 @@ def capture(
     allow_download: bool = False,
     pose_cache_dir: str | os.PathLike | None = None,
     lifter: Lifter | None = None,
+    auto: AutoStride | None = None,
     backend: str = "auto",
 ) -> CaptureResult:
-    """Capture the 3D motion of one person in a clip.
+    """Capture the 3D motion of one person in a clip; `result.report` says how far to trust it.
 
-    stride: run MediaPipe on every stride-th frame (frame t is a key-frame iff (t - start) % stride == 0).
+    stride: run MediaPipe on every stride-th frame (frame t is a key-frame iff (t - start) % stride == 0),
+        or "auto": a sparse first pass, then refining passes that add key-frames where the person moved
+        (inference/keyframes.py; `auto` holds its settings).
     pose_model: "lite" | "full" | "heavy" | path of a .task bundle (see pose2d.bundle.resolve_pose_model);
         pose_cache_dir: where downloaded bundles are kept (Blender passes its extension user folder).
     person: whom to capture when several people are visible - "largest", "central" or a rank by size.
@@ -124,9 +76,8 @@ def capture(
     Raises VideoError, PoseModelError, NoPersonError, WeightsError, CaptureCancelled, PartialCaptureError.
     """
     t_start = time.perf_counter()
-    stride = int(stride)
-    if stride < 1:
-        raise UpliftError(f"stride must be 1 or more, not {stride}")
+    stride = _stride(stride)
+    cfg = (auto or AutoStride()) if stride == "auto" else None
     if not (
         person in ("largest", "central")
         or (isinstance(person, (int, np.integer)) and not isinstance(person, bool) and person >= 0)
@@ -139,15 +90,29 @@ def capture(
         raise UpliftError(f"invalid frame range {frame_range}: need 0 <= start < stop")
     if info.frame_count and start >= info.frame_count:
         raise UpliftError(f"frame range starts at {start} but {path} has only {info.frame_count} frames")
-    total = (min(int(stop), info.frame_count) if stop is not None else info.frame_count) - start
+    stop = None if stop is None else int(stop)
+    total = (min(stop, info.frame_count) if stop is not None else info.frame_count) - start
     model_path = resolve_pose_model(
         pose_model, allow_download=allow_download, cache_dir=None if pose_cache_dir is None else Path(pose_cache_dir)
     )
 
-    with PoseDetector(model_path, num_poses=max(1, int(max_people))) as detector:
-        run = run_pass(
-            path, stride, start, None if stop is None else int(stop), detector, progress, should_cancel, total
+    def detector() -> PoseDetector:  # one per pass: MediaPipe's VIDEO mode needs increasing timestamps
+        return PoseDetector(model_path, num_poses=max(1, int(max_people)))
+
+    def first_progress(row: int) -> None:
+        if progress is not None:
+            share = 1.0 if cfg is None else AUTO_SHARE
+            progress("pose2d", int(share * (row + 1)), max(total, row + 1))
+
+    run = KeyframePass()
+    with detector() as det:
+        run_pass(
+            path, PassSpec(start, stop, stride if cfg is None else cfg.base), det, run, first_progress, should_cancel
         )
+    if cfg is not None and len(run.timestamps) >= 2:
+        _refine(path, run, info, person, cfg, start, detector, progress, should_cancel)
+    if progress is not None and run.error is None:
+        progress("pose2d", len(run.timestamps), len(run.timestamps))
     if should_cancel is not None and should_cancel():
         raise CaptureCancelled("capture cancelled; nothing was produced")
 
@@ -171,14 +136,84 @@ def capture(
     T = len(sel.timestamps)
     if joints3d.shape != (T, NUM_JOINTS, 3):
         raise UpliftError(f"the lifting model returned shape {joints3d.shape}, expected {(T, NUM_JOINTS, 3)}")
+    t0 = time.perf_counter()
+    report = assess(evidence(sel), joints3d, stride=stride, frame_start=start, passes=run.passes)
+    quality_s = time.perf_counter() - t0
     timings = Timings(
-        decode=run.decode_s, pose2d=run.pose_s, select=select_s, uplift=uplift_s, total=time.perf_counter() - t_start
+        decode=run.decode_s,
+        pose2d=run.pose_s,
+        select=select_s,
+        uplift=uplift_s,
+        quality=quality_s,
+        total=time.perf_counter() - t_start,
     )
-    result = CaptureResult.from_selection(sel, joints3d, timings, source=str(path), stride=stride, frame_start=start)
+    result = CaptureResult.from_selection(
+        sel,
+        joints3d,
+        timings,
+        source=str(path),
+        stride=stride if cfg is None else cfg.base,
+        frame_start=start,
+        stride_mode="fixed" if cfg is None else "auto",
+        report=report,
+    )
     if run.error is not None:
         result.warnings.append(str(run.error))
         raise PartialCaptureError(str(run.error), result, path=path, frames_read=run.error.frames_read)
     return result
+
+
+def _refine(
+    path: Path,
+    run: KeyframePass,
+    info: VideoInfo,
+    person: str | int,
+    cfg: AutoStride,
+    start: int,
+    detector: Callable[[], PoseDetector],
+    progress: Progress | None,
+    should_cancel: Callable[[], bool] | None,
+) -> None:
+    """Passes 2.. of stride "auto": fetch the frames `keyframes.refine` asks for, re-choosing the person
+    (and so the 2D the next decision reads) after every pass."""
+    T = len(run.timestamps)
+
+    def observe(new: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        lo = AUTO_SHARE + (1 - AUTO_SHARE) * (run.passes - 1) / max(cfg.passes - 1, 1)
+        hi = AUTO_SHARE + (1 - AUTO_SHARE) * run.passes / max(cfg.passes - 1, 1)
+        todo = {r: n for n, r in enumerate(new)}
+
+        def step(row: int) -> None:
+            if progress is not None:
+                frac = (todo.get(row, 0) + 1) / len(new)
+                progress("pose2d", min(T - 1, int(T * (lo + (hi - lo) * frac))), T)
+
+        with detector() as det:
+            run_pass(
+                path, PassSpec(start, start + T, frames=tuple(start + r for r in new)), det, run, step, should_cancel
+            )
+        sel = select_person(run, info, person)
+        return sel.keyframes, sel.points2d[sel.keyframes]
+
+    sel = select_person(run, info, person)
+    refine_loop(observe, sel.keyframes, sel.points2d[sel.keyframes], T, cfg)
+
+
+def evidence(sel: Selection) -> Evidence:
+    """What the quality report reads, from the chosen person's key-frames."""
+    kf = sel.keyframes
+    return Evidence(
+        keys=kf,
+        n_frames=len(sel.timestamps),
+        fps=sel.fps,
+        image_size=sel.image_size,
+        detected=sel.detected,
+        landmarks33=sel.landmarks33,
+        world33=sel.world33,
+        points2d=sel.points2d[kf],
+        crowding=sel.crowding,
+        others=sel.others,
+    )
 
 
 def _check_selection(sel: Selection, run: KeyframePass, path: Path, person: str | int) -> None:
@@ -217,28 +252,30 @@ def _check_selection(sel: Selection, run: KeyframePass, path: Path, person: str 
 def select_person(run: KeyframePass, info: VideoInfo, person: str | int) -> Selection:
     """Choose the performer and lay the key-frame landmarks out on the full frame grid."""
     T = len(run.timestamps)
-    K = len(run.keyframes)
+    kf = np.asarray([k for k in run.keyframes if k < T], dtype=np.int64)
+    K = len(kf)
     w, h = int(info.width), int(info.height)
-    track = choose_track(run.tracker.tracks, person, (w, h))
+    tracker = run.track()
+    track = choose_track(tracker.tracks, person, (w, h), weights=_slot_weights(np.asarray(run.keyframes), T))
     warnings: list[str] = []
     lm33 = np.full((K, NUM_LANDMARKS, 5), np.nan, np.float32)
     w33 = np.full((K, NUM_LANDMARKS, 3), np.nan, np.float32)
     if track is not None:
         for slot, det in track.items.items():
-            lm33[slot], w33[slot] = det.image, det.world
-    elif run.tracker.tracks:
-        warnings.append(f"person rank {person} requested but only {len(run.tracker.tracks)} people were seen")
+            if slot < K:
+                lm33[slot], w33[slot] = det.image, det.world
+    elif tracker.tracks:
+        warnings.append(f"person rank {person} requested but only {len(tracker.tracks)} people were seen")
+    crowding, others = _neighbours(tracker.tracks, track, K)
     detected = np.isfinite(lm33[:, :, :2]).all(axis=(1, 2))
-    kf = np.asarray(run.keyframes, dtype=np.int64)
     points2d = np.full((T, NUM_JOINTS, 2), np.nan, np.float32)
     world3d = np.full((T, NUM_JOINTS, 3), np.nan, np.float32)
-    inside = kf < T
-    points2d[kf[inside]] = mediapipe33_to_h36m17(lm33[inside, :, :2])
-    world3d[kf[inside]] = mediapipe33_to_h36m17(w33[inside])
-    others = [tr for tr in run.tracker.tracks if tr is not track and len(tr.items) >= 2]
-    if others:
+    points2d[kf] = mediapipe33_to_h36m17(lm33[:, :, :2])
+    world3d[kf] = mediapipe33_to_h36m17(w33)
+    rest = [tr for tr in tracker.tracks if tr is not track and len(tr.items) >= 2]
+    if rest:
         warnings.append(
-            f"{len(others) + 1} people seen; captured the {person} one "
+            f"{len(rest) + 1} people seen; captured the {person} one "
             f"(on {len(track.items) if track else 0} of {K} key-frames)"
         )
     stats = CaptureStats(
@@ -246,7 +283,7 @@ def select_person(run: KeyframePass, info: VideoInfo, person: str | int) -> Sele
         keyframes=K,
         detected=int(detected.sum()),
         people_max=run.people_max,
-        people_tracks=len(run.tracker.tracks),
+        people_tracks=len(tracker.tracks),
         keyframes_with_people=run.frames_with_people,
         person=person if isinstance(person, str) else int(person),
         track_id=None if track is None else track.ident,
@@ -263,7 +300,37 @@ def select_person(run: KeyframePass, info: VideoInfo, person: str | int) -> Sele
         image_size=(w, h),
         stats=stats,
         warnings=tuple(warnings),
+        crowding=crowding,
+        others=others,
     )
+
+
+def _slot_weights(keys: np.ndarray, T: int) -> dict[int, float] | None:
+    """Frames each key-frame stands for (half the gap to each neighbour), None when evenly spaced."""
+    gaps = np.diff(keys)
+    if len(keys) < 3 or (gaps == gaps[0]).all():
+        return None
+    edges = np.concatenate([[keys[0]], (keys[:-1] + keys[1:]) / 2, [max(keys[-1], T - 1)]])
+    return {slot: float(max(edges[slot + 1] - edges[slot], 0.5)) for slot in range(len(keys))}
+
+
+def _neighbours(tracks: list[Track], chosen: Track | None, K: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per key-frame: the distance from the chosen person to the nearest other one (torso centres, in the
+    chosen person's body heights; inf when alone or not found) and how many others were seen. A track seen
+    on one key-frame only does not count as crowding (MediaPipe's occasional ghost of the same body)."""
+    crowd = np.full(K, np.inf)
+    others = np.zeros(K, np.int64)
+    for tr in tracks:
+        if tr is chosen:
+            continue
+        for slot, det in tr.items.items():
+            if slot >= K:
+                continue
+            others[slot] += 1
+            if chosen is not None and slot in chosen.items and len(tr.items) >= 2:
+                me = chosen.items[slot]
+                crowd[slot] = min(crowd[slot], float(np.linalg.norm(det.center - me.center)) / me.scale)
+    return crowd, others
 
 
 def _fps(header_fps: float, timestamps: np.ndarray) -> float:

@@ -8,10 +8,14 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import UpliftError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .quality import QualityReport
 
 
 @dataclass(frozen=True)
@@ -41,13 +45,14 @@ class CaptureStats:
 
 @dataclass(frozen=True)
 class Timings:
-    """Seconds per stage: decoding, MediaPipe, choosing the person, lifting, and the whole capture."""
+    """Seconds per stage: decoding, MediaPipe, choosing the person, lifting, the quality report, the whole."""
 
     decode: float = 0.0
     pose2d: float = 0.0
     select: float = 0.0
     uplift: float = 0.0
     total: float = 0.0
+    quality: float = 0.0
 
     def as_dict(self) -> dict[str, float]:
         return dataclasses.asdict(self)
@@ -72,6 +77,8 @@ class Selection:
     image_size: tuple[int, int]  # (w, h), display orientation
     stats: CaptureStats
     warnings: tuple[str, ...] = ()
+    crowding: np.ndarray = field(default_factory=lambda: np.zeros(0))  # [K] nearest other person, body heights
+    others: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # [K] other people seen
 
 
 @dataclass(frozen=True)
@@ -94,10 +101,21 @@ class CaptureResult:
     landmarks33: np.ndarray | None = None  # [K, 33, 5]
     world33: np.ndarray | None = None  # [K, 33, 3]
     warnings: list[str] = field(default_factory=list)  # shown to the user; a partial capture adds one
+    stride_mode: str = "fixed"  # "fixed", or "auto": key-frames chosen by motion (`stride` is then the base)
+    report: QualityReport | None = None  # how far to trust the capture, and which frames not to
 
     @classmethod
     def from_selection(
-        cls, sel: Selection, joints3d: np.ndarray, timings: Timings, *, source: str, stride: int, frame_start: int
+        cls,
+        sel: Selection,
+        joints3d: np.ndarray,
+        timings: Timings,
+        *,
+        source: str,
+        stride: int,
+        frame_start: int,
+        stride_mode: str = "fixed",
+        report: QualityReport | None = None,
     ) -> CaptureResult:
         return cls(
             joints3d=joints3d,
@@ -116,6 +134,8 @@ class CaptureResult:
             landmarks33=sel.landmarks33,
             world33=sel.world33,
             warnings=list(sel.warnings),
+            stride_mode=stride_mode,
+            report=report,
         )
 
     def save_npz(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
@@ -126,6 +146,7 @@ class CaptureResult:
         meta = {
             "source": self.source,
             "stride": self.stride,
+            "stride_mode": self.stride_mode,
             "frame_start": self.frame_start,
             "timings": self.timings.as_dict(),
             "stats": self.stats.as_dict(),
@@ -146,6 +167,9 @@ class CaptureResult:
         for name in ("world3d", "landmarks33", "world33"):
             if getattr(self, name) is not None:
                 arrays[name] = getattr(self, name)
+        if self.report is not None:  # read back with QualityReport.from_dict(json.loads(str(z["report"])))
+            arrays["report"] = np.str_(self.report.to_json())
+            arrays["confidence"] = self.report.confidence
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
             with open(tmp, "wb") as fh:

@@ -179,6 +179,29 @@ def test_cancel_is_prompt_and_progress_is_reported(videos_dir: Path) -> None:
     assert calls[-1] == ("uplift", 1, 1)
 
 
+def test_auto_stride_keeps_the_first_pass_and_adds_where_the_person_moved(videos_dir: Path) -> None:
+    calls: list[tuple[str, int, int]] = []
+    spy = SpyLift()
+    res = capture(videos_dir / DANCE, "auto", progress=lambda *a: calls.append(a), lifter=spy)
+    T, keys = 120, res.keyframes.tolist()
+    assert res.stride_mode == "auto" and res.stride == 20 and res.report.stride == "auto"
+    assert set(range(0, T, 20)) <= set(keys) and keys == sorted(set(keys)) and len(keys) > T // 20 + 1
+    assert res.report.passes >= 2 and res.report.keyframes.tolist() == keys
+    assert res.report.effective_stride == pytest.approx(T / len(keys))
+    finite_rows = np.isfinite(res.points2d).all(axis=(1, 2))
+    assert (finite_rows == np.isin(np.arange(T), res.keyframes[res.detected])).all()
+    np.testing.assert_array_equal(spy.points2d, res.points2d)  # the lifter gets every key-frame, by time
+    near = run(videos_dir / DANCE, 5)  # a refined frame is as good as one from a single pass
+    both = sorted(set(keys) & set(near.keyframes.tolist()))
+    assert len(both) >= 6
+    assert np.abs(res.points2d[both] - near.points2d[both]).mean() < 3.0
+    done = [c[1] for c in calls if c[0] == "pose2d"]
+    assert done == sorted(done) and calls[-2] == ("uplift", 0, 1)
+    assert [c for c in calls if c[0] == "pose2d"][-1] == ("pose2d", T, T)
+    with pytest.raises(UpliftError, match="or 'auto'"):
+        capture(videos_dir / DANCE, "fast", lifter=no_lift)
+
+
 def test_captures_in_worker_threads(videos_dir: Path) -> None:
     """The add-on runs capture in a worker thread: two at once must not share state."""
     import threading

@@ -244,3 +244,24 @@ def test_matroska_uses_output_order_path(tmp_path: Path, videos_dir: Path) -> No
     assert runs[0][0] == runs[1][0]
     np.testing.assert_allclose(runs[0][1], runs[1][1], atol=1e-3)  # mkv stores milliseconds
     assert [k[0] for k in runs[0][0]] == [3, 13, 23, 33]
+
+
+@pytest.mark.parametrize("backend", ["av", "opencv"])
+def test_explicit_frames_are_exactly_those_and_stop_early(tmp_path: Path, backend: str) -> None:
+    """A refining pass asks for a set of frames: it gets exactly those, bit-identical to a full pass,
+    and decoding stops after the last one (on the B-frame clip, skipping path; mkv: in-order path)."""
+    mp4 = write_clip(tmp_path / "bframes.mp4", _moving_frames(60), preset="veryfast")
+    mkv = remux(mp4, tmp_path / "bframes.mkv", 60)
+    wanted = [3, 4, 17, 30, 41]
+    for clip in (mp4, mkv):
+        with KeyFrameReader(clip, 1, backend=backend) as r:
+            full = {k.index: k.image.tobytes() for k in r}
+        with KeyFrameReader(clip, frames=wanted[::-1], backend=backend) as r:
+            got = [(k.index, k.image.tobytes()) for k in r]
+            assert r.frames_read == len(r.timestamps) == 42
+        assert [i for i, _ in got] == wanted
+        assert all(img == full[i] for i, img in got)
+        with KeyFrameReader(clip, frames=[59, 80], backend=backend) as r:  # past the end: simply not there
+            assert [k.index for k in r] == [59]
+    with pytest.raises(ValueError, match="no wanted frame"):
+        KeyFrameReader(mp4, frames=[5], start=10)

@@ -8,6 +8,7 @@ than whoever happened to be found first.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -71,20 +72,27 @@ class PeopleTracker:
         tr.last_slot, tr.last_frame = slot, frame
 
 
-def choose_track(tracks: list[Track], rule: str | int, image_size: tuple[int, int]) -> Track | None:
+def choose_track(
+    tracks: list[Track], rule: str | int, image_size: tuple[int, int], weights: Mapping[int, float] | None = None
+) -> Track | None:
     """The performer. "largest": most image area over the clip (body size summed over the key-frames where
     seen, so a big, long-present subject beats a passer-by crossing near the lens); "central": closeness to
-    the image centre summed the same way; int k: the k-th largest (0 = "largest")."""
+    the image centre summed the same way; int k: the k-th largest (0 = "largest").
+    weights: slot -> frames that key-frame stands for, when key-frames are unevenly spaced (stride "auto"
+    samples busy stretches densely; without weights whoever is seen there would count more)."""
     if not tracks:
         return None
     w, h = image_size
     centre, half_diag = np.array([w / 2, h / 2]), 0.5 * math.hypot(w, h)
 
+    def wt(slot: int) -> float:
+        return 1.0 if weights is None else float(weights.get(slot, 1.0))
+
     def area(tr: Track) -> float:
-        return sum(d.size for d in tr.items.values())
+        return sum(d.size * wt(s) for s, d in tr.items.items())
 
     def centrality(tr: Track) -> float:
-        return sum(max(0.0, 1.0 - np.linalg.norm(d.center - centre) / half_diag) for d in tr.items.values())
+        return sum(max(0.0, 1.0 - np.linalg.norm(d.center - centre) / half_diag) * wt(s) for s, d in tr.items.items())
 
     if rule == "largest":
         return max(tracks, key=area)

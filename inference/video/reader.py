@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..errors import VideoError
@@ -73,6 +73,8 @@ _DONE = object()
 class KeyFrameReader:
     """Iterate the key-frames t (start <= t < stop, (t - start) % stride == 0) of a clip, streaming.
 
+    `frames` (clip frame indices) replaces the stride: exactly those frames are handed out, and decoding
+    stops after the last one (a refining pass that fetches only what an earlier pass asked for).
     Every frame is decoded (inter-coded video needs it) but only key-frames are converted to RGB and
     rotated. `timestamps` holds the pts in seconds of every frame decoded so far, index-aligned from
     `start`. With `prefetch` > 0 a worker thread decodes ahead into a bounded queue, so decoding overlaps
@@ -86,6 +88,7 @@ class KeyFrameReader:
         *,
         start: int = 0,
         stop: int | None = None,
+        frames: Iterable[int] | None = None,
         prefetch: int = 0,
         backend: str = "auto",
         skip_unused: bool = True,
@@ -95,8 +98,14 @@ class KeyFrameReader:
             raise ValueError(f"stride must be >= 1, got {stride}")
         if start < 0 or (stop is not None and stop <= start):
             raise ValueError(f"invalid frame range start={start} stop={stop}")
+        wanted = None
+        if frames is not None:
+            wanted = frozenset(int(t) for t in frames if int(t) >= start and (stop is None or int(t) < stop))
+            if not wanted:
+                raise ValueError("frames: no wanted frame inside the range")
+            stop = max(wanted) + 1  # nothing after the last wanted frame needs decoding
         self.path = Path(path)
-        self.plan = Plan(int(start), None if stop is None else int(stop), int(stride))
+        self.plan = Plan(int(start), None if stop is None else int(stop), int(stride), wanted)
         self.stride, self.start, self.stop = self.plan.stride, self.plan.start, self.plan.stop
         self.prefetch = int(prefetch)
         self.timestamps: list[float] = []  # seconds of every frame in [start, stop) seen so far

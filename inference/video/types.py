@@ -34,14 +34,19 @@ class VideoInfo:
 
 @dataclass(frozen=True)
 class Plan:
-    """Which frames the caller wants: t with start <= t < stop and (t - start) % stride == 0."""
+    """Which frames the caller wants: t with start <= t < stop and (t - start) % stride == 0, or, when
+    `frames` is given, exactly those frames of the range (a later pass that fetches only the frames an
+    earlier pass asked for; backends need not know which kind of plan they follow)."""
 
     start: int = 0
     stop: int | None = None
     stride: int = 1
+    frames: frozenset[int] | None = None
 
     def wants(self, t: int) -> bool:
-        return t >= self.start and (t - self.start) % self.stride == 0 and (self.stop is None or t < self.stop)
+        if not self.in_range(t):
+            return False
+        return t in self.frames if self.frames is not None else (t - self.start) % self.stride == 0
 
     def in_range(self, t: int) -> bool:
         return t >= self.start and (self.stop is None or t < self.stop)
@@ -51,6 +56,9 @@ class Plan:
         """The last wanted frame when the range is bounded (a backend may stop once it is out)."""
         if self.stop is None:
             return None
+        if self.frames is not None:
+            inside = [t for t in self.frames if self.in_range(t)]
+            return max(inside) if inside else None
         return self.start + (self.stop - 1 - self.start) // self.stride * self.stride
 
 
