@@ -224,7 +224,7 @@ def _write_report(res: CaptureResult, args: argparse.Namespace) -> None:
         finally:
             tmp.unlink(missing_ok=True)
     if args.plot is not None:
-        from .quality_plot import plot_report
+        from .quality.plot import plot_report
 
         plot_report(res.report, args.plot, title=f"{Path(res.source).name}: {res.report.summary()[9:]}"[:150])
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from .errors import CaptureCancelled, NoPersonError, PartialCaptureError, UpliftError, VideoError
 from .keyframes import AutoStride, refine_loop
-from .passes import KeyframePass, PassSpec, run_pass
+from .keyframes.passes import KeyframePass, PassSpec, run_pass
 from .pose2d import NUM_LANDMARKS, PoseDetector, Track, choose_track, mediapipe33_to_h36m17, resolve_pose_model
 from .quality import Evidence, assess
 from .result import CaptureResult, CaptureStats, Selection, Timings

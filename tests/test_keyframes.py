@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inference.keyframes import (
+from inference.keyframes.auto import (
     AutoStride,
     body_scale,
     effective_stride,

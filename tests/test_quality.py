@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from inference.quality import Evidence, QualityReport, assess, foot_slide
-from inference.quality_flags import CROWD
+from inference.quality.flags import CROWD
 from inference.skeleton import INDEX
 
 W, H, FPS = 1000, 1000, 30.0

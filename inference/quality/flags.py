@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .keyframes import interval_motion
-from .skeleton import BONES
+from ..keyframes.auto import interval_motion
+from ..skeleton import BONES
 
 # BlazePose landmarks whose loss matters (33-index) and how to name them.
 PARTS = {

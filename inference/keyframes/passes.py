@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import CaptureCancelled, VideoError
-from .pose2d import Detection, PeopleTracker, PoseDetector, dedupe
-from .video import KeyFrameReader
+from ..errors import CaptureCancelled, VideoError
+from ..pose2d import Detection, PeopleTracker, PoseDetector, dedupe
+from ..video import KeyFrameReader
 
 Progress = Callable[[str, int, int], None]
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import quality_flags as qf
-from .keyframes import effective_stride
-from .quality_flags import KINDS, WEIGHT, Evidence, Flag, bone_lengths
-from .skeleton import INDEX
+from ..keyframes.auto import effective_stride
+from ..skeleton import INDEX
+from . import flags as qf
+from .flags import KINDS, WEIGHT, Evidence, Flag, bone_lengths
 
 __all__ = ["KINDS", "Evidence", "Flag", "QualityMetrics", "QualityReport", "assess", "foot_slide"]
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .skeleton import INDEX
+from ..skeleton import INDEX
 
 _PELVIS, _THORAX = INDEX["Pelvis"], INDEX["Thorax"]
 Observe = Callable[[list[int]], tuple[np.ndarray, np.ndarray]]

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import UpliftError
-from .quality import KINDS, QualityReport
+from ..errors import UpliftError
+from .report import KINDS, QualityReport
 
 COLOURS = {
     "lost": "#d62728",
