@@ -8,7 +8,6 @@ model. test_e2e.py runs the same operator on real video with the real model.
 from __future__ import annotations
 
 import dataclasses
-import math
 import sys
 import time
 from pathlib import Path
@@ -20,55 +19,13 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 bpy = pytest.importorskip("bpy")
-from bpy_helpers import VIDEO_FPS, Layout, ids  # noqa: E402
+from bpy_helpers import VIDEO_FPS, Layout, bone_quats, check_keys, ids, lowest_z  # noqa: E402
 
 import addon  # noqa: E402
 import inference  # noqa: E402
 from addon import apply, job  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("blender")
-
-
-def bone_quats(action, obj) -> dict[str, np.ndarray]:
-    """bone -> [T, 4] quaternion keys read back from the action's F-curves."""
-    fcurves = apply.check2d._fcurves(obj.animation_data)
-    out: dict[str, list] = {}
-    for fc in fcurves:
-        if fc.data_path.endswith("rotation_quaternion"):
-            bone = fc.data_path.split('"')[1]
-            co = np.empty(2 * len(fc.keyframe_points))
-            fc.keyframe_points.foreach_get("co", co)
-            out.setdefault(bone, [None] * 4)[fc.array_index] = co.reshape(-1, 2)
-    return {b: np.stack([c[:, 1] for c in v], axis=1) for b, v in out.items()}, {b: v[0][:, 0] for b, v in out.items()}
-
-
-def lowest_z(obj, bones: list[str], frames: range) -> float:
-    low = math.inf
-    sc = bpy.context.scene
-    for f in frames:
-        sc.frame_set(f)
-        mw = obj.matrix_world
-        for b in bones:
-            pb = obj.pose.bones[b]
-            low = min(low, (mw @ pb.head).z, (mw @ pb.tail).z)
-    return low
-
-
-def check_keys(obj, n_frames: int, first: int) -> None:
-    quats, frames = bone_quats(obj.animation_data.action, obj)
-    held = {b for b, f in frames.items() if len(f) == 1}  # bones held at rest by one constant key
-    for bone in held:
-        np.testing.assert_allclose(quats[bone], [[1, 0, 0, 0]], err_msg=bone)
-    animated = {b: q for b, q in quats.items() if b not in held}
-    assert len(animated) >= 13, f"only {sorted(animated)} animated"
-    for bone, q in animated.items():
-        np.testing.assert_array_equal(frames[bone], np.arange(first, first + n_frames), err_msg=bone)  # every frame
-        assert np.all(np.isfinite(q)), bone
-        np.testing.assert_allclose(np.linalg.norm(q, axis=1), 1.0, atol=1e-4)
-        dots = np.abs(np.sum(q[1:] * q[:-1], axis=1))
-        step_deg = np.degrees(2 * np.arccos(np.clip(dots, -1, 1)))
-        assert step_deg.max() < 45.0, f"{bone}: jumps {step_deg.max():.1f} deg in one frame"
-        assert np.all(np.sum(q[1:] * q[:-1], axis=1) > 0), f"{bone}: quaternion sign flips (not continuous)"
 
 
 def test_register_adds_operator_menu_panel_and_unregister_removes_them() -> None:
@@ -110,7 +67,7 @@ def test_capture_onto_rigify_keeps_the_users_action(scene, fake_capture, mocap_r
     check_keys(rig, 90, scene.frame_start)
     ankles = ["DEF-foot.L", "DEF-foot.R"]  # heads of the foot bones = ankles, which the retarget grounds
     frames = range(scene.frame_start, scene.frame_start + 90, 3)
-    assert _lowest_heads(rig, ankles, frames) >= -0.01
+    assert lowest_z(rig, ankles, frames, ends=("head",)) >= -0.01
 
 
 def test_rigify_toes_stay_above_the_floor(scene, fake_capture, mocap_result, new_rigify_rig) -> None:
@@ -118,14 +75,6 @@ def test_rigify_toes_stay_above_the_floor(scene, fake_capture, mocap_result, new
     assert bpy.ops.uplift.capture_video(filepath=mocap_result.source, target_rig=rig.name) == {"FINISHED"}
     feet = ["DEF-foot.L", "DEF-foot.R", "DEF-toe.L", "DEF-toe.R"]
     assert lowest_z(rig, feet, range(scene.frame_start, scene.frame_start + 90, 3)) >= -0.01
-
-
-def _lowest_heads(obj, bones: list[str], frames: range) -> float:
-    low = math.inf
-    for f in frames:
-        bpy.context.scene.frame_set(f)
-        low = min(low, *((obj.matrix_world @ obj.pose.bones[b].head).z for b in bones))
-    return low
 
 
 def test_undo_restores_the_scene(scene, fake_capture, mocap_result) -> None:
@@ -169,18 +118,10 @@ def test_the_motions_ankle_height_reaches_the_rig(scene, mocap_result, monkeypat
             lambda _o: motion.RetargetOptions(**{**defaults.__dict__, "ankle_height": ankle_height}),
         )
         apply.apply_capture(bpy.context, mocap_result, job.CaptureOptions(video=mocap_result.source, target=rig.name))
-        return _lowest_tails(rig, ["shin.L", "shin.R"], range(1, 91, 3))  # shin tails = ankles
+        return lowest_z(rig, ["shin.L", "shin.R"], range(1, 91, 3), ends=("tail",))  # shin tails = ankles
 
     low, high = lowest_ankle(0.08), lowest_ankle(0.14)
     assert abs(high - low) < 0.01, (low, high)
-
-
-def _lowest_tails(obj, bones: list[str], frames: range) -> float:
-    low = math.inf
-    for f in frames:
-        bpy.context.scene.frame_set(f)
-        low = min(low, *((obj.matrix_world @ obj.pose.bones[b].tail).z for b in bones))
-    return low
 
 
 def test_failed_write_leaves_the_scene_as_it_was(scene, fake_capture, mocap_result) -> None:

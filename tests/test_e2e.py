@@ -18,32 +18,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 bpy = pytest.importorskip("bpy")
-import addon_utils  # noqa: E402
-from test_addon import _lowest_heads, check_keys, ids  # noqa: E402
-
-import addon  # noqa: E402
+from bpy_helpers import check_keys, ids, lowest_z  # noqa: E402
 
 CLIP = "02_dance_tfjs_576x576.mp4"
 FRAMES = 120
 
-pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module", autouse=True)
-def blender():
-    bpy.ops.wm.read_factory_settings(use_empty=True)
-    addon_utils.enable("rigify", default_set=True)
-    addon.register()
-    yield
-    addon.unregister()
-
-
-@pytest.fixture()
-def scene():
-    bpy.ops.wm.read_homefile(use_empty=True)
-    sc = bpy.context.scene
-    sc.render.fps, sc.render.fps_base = 30, 1.0
-    return sc
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("blender")]
 
 
 def test_dance_onto_new_armature_with_undo(scene, videos_dir: Path) -> None:
@@ -73,7 +53,7 @@ def test_dance_onto_rigify_keeps_user_action(scene, videos_dir: Path, new_rigify
     assert res == {"FINISHED"}
     assert rig.animation_data.action.name == Path(CLIP).stem and "my_idle" in bpy.data.actions
     check_keys(rig, FRAMES, scene.frame_start)
-    assert _lowest_heads(rig, ["DEF-foot.L", "DEF-foot.R"], range(1, FRAMES + 1, 2)) >= -0.01
+    assert lowest_z(rig, ["DEF-foot.L", "DEF-foot.R"], range(1, FRAMES + 1, 2), ends=("head",)) >= -0.01
 
 
 def test_batch_bvh_fbx_blend_and_a_bad_clip(tmp_path: Path, videos_dir: Path) -> None:
