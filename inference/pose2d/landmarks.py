@@ -45,6 +45,10 @@ MP33_SOURCES: tuple[tuple[int, ...] | None, ...] = (
 )
 
 
+# The joints `canonical_torso_2d` rebuilds from hips and shoulders (MediaPipe has no point of its own for them).
+REBUILT: tuple[str, ...] = ("Pelvis", "Spine", "Thorax")
+
+
 def canonical_torso_2d(points: np.ndarray) -> np.ndarray:
     """Rebuild Pelvis, Thorax and Spine from hips and shoulders. points: [..., 17, D] -> same shape (copy)."""
     p = np.array(points, dtype=np.float32, copy=True)

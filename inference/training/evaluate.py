@@ -44,14 +44,13 @@ def val_sequences(
     max_clips: int | None = None,
     seed: int = 0,
     mode: str = "exact",
-    max_seconds: float | None = None,
 ) -> list[dict]:
-    """Projected val clips at `fps`: dicts with px [T,17,2] pixels and gt [T,17,3] camera, pelvis-relative.
+    """Projected val clips at `fps`: dicts with px [T,17,2] pixels, gt [T,17,3] camera, pelvis-relative, size.
 
     max_frames counts frames at 30 Hz (so 30 and 60 fps see the same seconds of each clip)."""
     if mode not in SYNTHETIC_MODES:
         raise ValueError(f"mode must be one of {SYNTHETIC_MODES}, not {mode!r}")
-    keep = int(round((max_seconds or max_frames / 30.0) * fps))
+    keep = int(round(max_frames / 30.0 * fps))
     out = []
     for k, clip in enumerate(load_clips(mocap, fps=fps, split="val")):
         if max_clips and len(out) >= max_clips:
@@ -67,7 +66,9 @@ def val_sequences(
             px = px + rng.standard_normal(px.shape).astype(np.float32) * sigma_px
         else:
             px = detector_noise(cams.project(detector_points_3d(cam3d, None)), rng)
-        out.append({"name": clip.name, "px": canonical_torso_2d(px[0]), "gt": (cam3d - cam3d[:, :, :1])[0]})
+        out.append(
+            {"name": clip.name, "px": canonical_torso_2d(px[0]), "gt": (cam3d - cam3d[:, :, :1])[0], "size": size}
+        )
     return out
 
 
@@ -117,7 +118,7 @@ def evaluate(
             px = s["px"].copy()
             k = np.arange(0, len(px), s_in)
             px[np.setdiff1d(np.arange(len(px)), k)] = np.nan
-            p = uplift(px, (1920, 1080), fps, weights=weights, hop=hop, flip_tta=flip_tta)
+            p = uplift(px, s["size"], fps, weights=weights, hop=hop, flip_tta=flip_tta)
             preds.append(p)
             bil.append(bilinear(p, k))
             keys.append(k)

@@ -22,9 +22,10 @@ from ..pose2d.landmarks import canonical_torso_2d, mediapipe33_to_h36m17
 from ..skeleton import INDEX
 from . import metrics as M
 from .evaluate import bilinear
+from .landmark_fit import MEASURED
 
 STRIDES = (5, 10, 20)
-LIMBS = np.array([i for n, i in INDEX.items() if n not in ("Pelvis", "Spine", "Thorax", "Neck")])
+LIMBS = np.array([INDEX[n] for n in MEASURED if n != "Neck"])  # limbs and head: MediaPipe's own points
 
 
 def rendered_sequences(folder: Path, detector: str = "full") -> list[dict]:
@@ -61,13 +62,6 @@ def rendered_sequences(folder: Path, detector: str = "full") -> list[dict]:
     return out
 
 
-def _interp(x: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """Linear interpolation of key rows over all rows (held at the edges)."""
-    t = np.arange(len(x))
-    flat = x[keys].reshape(len(keys), -1)
-    return np.stack([np.interp(t, keys, flat[:, i]) for i in range(flat.shape[1])], 1).reshape(x.shape)
-
-
 def _scores(preds: list[np.ndarray], gts: list[np.ndarray]) -> dict[str, float]:
     w = [len(g) for g in gts]
 
@@ -98,7 +92,7 @@ def evaluate_rendered(
             px = np.full_like(s["px"], np.nan)
             px[ok] = s["px"][ok]
             p = uplift(px, s["size"], 30.0, weights=weights, hop=hop, flip_tta=flip_tta)
-            world = _interp(s["mp_world"], ok)
+            world = bilinear(s["mp_world"], ok)
             world = world - world[:, :1]
             ours.append(p)
             bil.append(bilinear(p, ok))

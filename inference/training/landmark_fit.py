@@ -20,27 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..pose2d.landmarks import mediapipe33_to_h36m17
-from ..skeleton import INDEX, PARENTS
+from ..pose2d.landmarks import REBUILT, mediapipe33_to_h36m17
+from ..skeleton import INDEX, JOINT_NAMES, PARENTS
 
 MODELS = ("full", "lite")
-# The joints MediaPipe gives directly (Pelvis/Spine/Thorax are rebuilt from hips and shoulders).
-MEASURED = (
-    "RHip",
-    "RKnee",
-    "RAnkle",
-    "LHip",
-    "LKnee",
-    "LAnkle",
-    "Neck",
-    "Head",
-    "LShoulder",
-    "LElbow",
-    "LWrist",
-    "RShoulder",
-    "RElbow",
-    "RWrist",
-)
+# The joints MediaPipe gives directly (the others are rebuilt from hips and shoulders), in skeleton order.
+MEASURED = tuple(name for name in JOINT_NAMES if name not in REBUILT)
 TORSO = ("RHip", "LHip", "LShoulder", "RShoulder")
 HEAD = ("Neck", "Head")
 SWAP_PAIRS = (
@@ -89,8 +74,8 @@ def frames(j: np.ndarray) -> np.ndarray:
     return out
 
 
-def _jacobian(x: np.ndarray, f: float) -> np.ndarray:
-    """d(pixel)/d(camera point) of a pinhole camera at points [..., 3] -> [..., 2, 3]."""
+def _jacobian(x: np.ndarray, f: np.ndarray | float) -> np.ndarray:
+    """d(pixel)/d(camera point) of a pinhole camera (focal f, per point or one) at points [..., 3] -> [..., 2, 3]."""
     z = x[..., 2]
     jac = np.zeros(x.shape[:-1] + (2, 3))
     jac[..., 0, 0] = f / z
@@ -105,6 +90,7 @@ class Samples:
     """All rendered key-frames of one MediaPipe model, flattened over clips."""
 
     joints_cam: np.ndarray  # [F, 17, 3] exact joints
+    axes: np.ndarray  # [F, 17, 3, 3] each joint's body frame (`frames`), computed once
     mp2d: np.ndarray  # [F, 17, 2] MediaPipe mapped to the 17 joints (NaN where missing)
     exact2d: np.ndarray  # [F, 17, 2]
     vis: np.ndarray  # [F, 17] visibility of the landmarks behind each joint (min)
@@ -123,7 +109,9 @@ def load(paths: list[Path], model: str) -> Samples:
             img = z[f"mp_{model}_image"].astype(np.float64)
             found = z[f"mp_{model}_found"].astype(bool)
             f = float(z["K"][0, 0])
+        axes = frames(jc)
         rows["joints_cam"].append(jc)
+        rows["axes"].append(axes)
         rows["exact2d"].append(j2)
         rows["mp2d"].append(mediapipe33_to_h36m17(img[..., :2]).astype(np.float64))
         vis = np.minimum(img[..., 3], img[..., 4])
@@ -131,7 +119,7 @@ def load(paths: list[Path], model: str) -> Samples:
         rows["found"].append(found)
         rows["focal"].append(np.full(len(jc), f))
         rows["body_px"].append(np.ptp(j2[..., 1], axis=-1))
-        fwd = frames(jc)[:, INDEX["LHip"], 2]
+        fwd = axes[:, INDEX["LHip"], 2]
         to_cam = _unit(-jc[:, INDEX["Pelvis"]])
         rows["view_deg"].append(np.degrees(np.arccos(np.clip(np.sum(fwd * to_cam, -1), -1, 1))))
         rows["clip"].append(np.full(len(jc), n))
@@ -141,9 +129,9 @@ def load(paths: list[Path], model: str) -> Samples:
 def fit_offset(s: Samples, k: int, mask: np.ndarray, iters: int = 4) -> tuple[np.ndarray, np.ndarray]:
     """Offset [3] in joint k's body frame (metres) minimising pixel residuals on `mask`; trims outliers.
     Returns (offset, residual px [F] after the offset, NaN off mask)."""
-    R = frames(s.joints_cam)[:, k]  # [F, 3, 3] rows = axes in camera coords
+    R = s.axes[:, k]  # [F, 3, 3] rows = axes in camera coords
     x = s.joints_cam[:, k]
-    A = np.einsum("fpc,fac->fpa", _jacobian(x, 1.0) * s.focal[:, None, None], R)  # [F, 2, 3]: px per frame-metre
+    A = np.einsum("fpc,fac->fpa", _jacobian(x, s.focal), R)  # [F, 2, 3]: px per frame-metre
     r = s.mp2d[:, k] - s.exact2d[:, k]
     use = mask & np.isfinite(r).all(-1)
     o = np.zeros(3)
