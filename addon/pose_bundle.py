@@ -6,7 +6,7 @@ that folder to inference's resolver (`cache_dir=`) and downloader (`dest_dir`), 
 path, $UPLIFT_POSE_MODEL, the folder) and the sha256 check in one place.
 
 `DownloadJob` runs the download in a thread so Blender's UI stays responsive; cancel is checked on every
-chunk (the progress callback raises), and the downloader's own clean-up removes the partial file.
+chunk (the downloader's `should_cancel`), and its own clean-up removes the partial file.
 """
 
 from __future__ import annotations
@@ -34,10 +34,6 @@ def fetch(variant: str, folder: Path, progress: Callable[[int, int], None] | Non
     return Path(inference.fetch_pose_model(variant, folder, progress=progress, **kwargs))
 
 
-class _Cancelled(Exception):
-    """Raised from the progress callback to stop the download between two chunks."""
-
-
 class DownloadJob:
     """One bundle download in a worker thread, with progress (bytes) and cancel, for a modal operator."""
 
@@ -60,18 +56,20 @@ class DownloadJob:
 
     def _progress(self, done: int, total: int) -> None:
         self.done_bytes, self.total_bytes = int(done), int(total)
-        if self._cancel.is_set():
-            raise _Cancelled
 
     def run(self) -> Path | None:
         """Blocking download; returns the bundle's path, or None with `error` set (cancel included)."""
         self.check()
         try:
-            self.path = fetch(self.variant, self.folder, progress=self._progress, **self.fetch_kwargs)
-        except _Cancelled:
-            self.error = "Download cancelled; nothing was saved."
-        except inference.UpliftError as exc:
-            self.error = str(exc)
+            self.path = fetch(
+                self.variant,
+                self.folder,
+                progress=self._progress,
+                should_cancel=self._cancel.is_set,
+                **self.fetch_kwargs,
+            )
+        except inference.UpliftError as exc:  # the downloader stops between chunks when cancelled
+            self.error = "Download cancelled; nothing was saved." if self._cancel.is_set() else str(exc)
         except Exception as exc:  # noqa: BLE001 - shown to the user as text, never crashes the UI thread
             self.error = f"{type(exc).__name__}: {exc}"
         return self.path
