@@ -33,6 +33,9 @@ DEFAULT_COSTS: dict[str, float] = {
     "retarget_per_frame": 0.002,
 }
 _costs: dict[str, float] = dict(DEFAULT_COSTS)
+# Effective strides `stride="auto"` reached on still and on busy clips (BENCHMARKS.md, auto stride): the
+# range of its estimate, since its key-frame count depends on the motion.
+AUTO_STRIDES = (20, 4)
 
 
 @dataclass
@@ -40,7 +43,7 @@ class CaptureOptions:
     """Everything the capture and the retarget need; the operator's properties map onto this."""
 
     video: str
-    stride: int = 10
+    stride: int | str = 10  # frames between key-frames, or "auto": chosen by motion (inference.keyframes)
     pose_model: str = "full"  # "lite" | "full"
     person: str = "largest"
     frame_range: tuple[int, int] | None = None  # video frames, end exclusive
