@@ -33,9 +33,14 @@ DEFAULT_COSTS: dict[str, float] = {
     "retarget_per_frame": 0.002,
 }
 _costs: dict[str, float] = dict(DEFAULT_COSTS)
-# Effective strides `stride="auto"` reached on still and on busy clips (BENCHMARKS.md, auto stride): the
-# range of its estimate, since its key-frame count depends on the motion.
-AUTO_STRIDES = (20, 4)
+
+
+def auto_strides(fps: float) -> tuple[int, int]:
+    """Effective strides of `stride="auto"` on a still and on a busy clip of this rate: the range of its
+    estimate, since its key-frame count depends on the motion. Still: the first pass alone; busy: about a
+    sixth of that (BENCHMARKS.md: 23 and 5 at 30 fps on the synthetic clips, 2 on the 5 fps squats)."""
+    cfg = inference.AutoStride().at_fps(fps)
+    return cfg.base, max(cfg.min_gap, round(cfg.base / 6))
 
 
 @dataclass

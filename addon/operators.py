@@ -47,8 +47,9 @@ def estimate_text(path: str, src: Any) -> str:
         end = src.frame_end + 1 if src.frame_end > 0 else frames
         frames = max(0, min(end, frames) - src.frame_start)
     if src.stride_auto:  # the key-frame count depends on the motion: the range seen on still .. busy clips
-        lo, hi = (job.estimate_seconds(frames, s, src.pose_model, info.width, info.height) for s in job.AUTO_STRIDES)
-        keys_lo, keys_hi = (-(-frames // s) for s in job.AUTO_STRIDES)
+        strides = job.auto_strides(info.fps)
+        lo, hi = (job.estimate_seconds(frames, s, src.pose_model, info.width, info.height) for s in strides)
+        keys_lo, keys_hi = (-(-frames // s) for s in strides)
         secs = f"{job.format_seconds(lo)} to {job.format_seconds(hi)}"
         return f"{frames} frames, auto: {keys_lo}-{keys_hi} key-frames: {secs}"
     secs = job.estimate_seconds(frames, src.stride, src.pose_model, info.width, info.height)

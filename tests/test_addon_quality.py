@@ -23,7 +23,7 @@ bpy = pytest.importorskip("bpy")
 from bpy_helpers import Layout  # noqa: E402
 
 import inference  # noqa: E402
-from addon import operators, quality_ui  # noqa: E402
+from addon import job, operators, quality_ui  # noqa: E402
 from inference.quality import Flag, QualityReport  # noqa: E402
 from inference.quality.report import QualityMetrics  # noqa: E402
 
@@ -156,7 +156,8 @@ def test_estimate_for_auto_gives_a_range(scene, videos_dir):
     settings = scene.uplift_capture
     settings.stride_auto = True
     text = operators.estimate_text(str(videos_dir / "02_dance_tfjs_576x576.mp4"), settings)
-    assert text.startswith("120 frames, auto: 6-30 key-frames: ~") and " to ~" in text
+    assert text.startswith("120 frames, auto: 5-30 key-frames: ~") and " to ~" in text  # strides 24 .. 4 at 30 fps
+    assert job.auto_strides(5.0) == (4, 2) and job.auto_strides(60.0) == (48, 8)
 
 
 @pytest.mark.slow
