@@ -120,3 +120,15 @@ def test_lr_schedule_warms_up_decays_and_cools_down():
     assert s[0] == pytest.approx(0.01) and s[1] == pytest.approx(1.0) and s[2] == pytest.approx(0.5)
     assert s[3] == pytest.approx(0.5**7) and s[4] == pytest.approx(0.5**8)
     assert s[5] == pytest.approx(0.5**9 * 0.5) and s[6] == pytest.approx(0.5**9 * 0.005)
+
+
+def test_graded_keys_look_like_auto_stride():
+    rng = np.random.default_rng(0)
+    gaps = []
+    for _ in range(200):
+        t = synth.graded_keys(81, rng)
+        assert (t >= 0).all() and (t < 81).all() and (np.diff(t) > 0).all()
+        gaps.append(np.diff(t))
+    g = np.concatenate(gaps)
+    # uneven within a window: coarse first-pass gaps beside halved and quartered ones
+    assert g.min() >= 2 and g.max() <= 31 and np.mean([np.ptp(d) > 4 for d in gaps if len(d) > 1]) > 0.5

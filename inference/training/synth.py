@@ -7,8 +7,9 @@ One sample = one window of `cfg.n_tok` output-rate tokens around a random centre
     Thorax stays the shoulder midpoint).
   * a random camera (inference/training/cameras.py) and detector-like 2D (inference/training/noise.py), normalised.
   * a key-frame mask (`key_masks`): integer strides from cfg.train_strides (weighted by STRIDE_WEIGHTS), or
-    real-valued strides 1-25 (what a 24-60 fps video looks like on the model's 30 Hz grid), sometimes with
-    lost key-frames.
+    real-valued strides 1-25 (what a 24-60 fps video looks like on the model's 30 Hz grid), or `graded_keys`
+    (what `--stride auto` picks: a coarse first pass with some gaps halved and quartered), sometimes with lost
+    key-frames.
 Targets are camera-space, pelvis-relative metres.
 """
 
@@ -76,6 +77,19 @@ def scale_bones(
     return out
 
 
+def graded_keys(n: int, rng: np.random.Generator, base: tuple[float, float] = (8.0, 30.0)) -> np.ndarray:
+    """Key-frame indices < n like auto stride's: a first pass every u frames (u uniform in `base`), then each
+    gap halved with probability 0.4 and each half halved again with 0.4 (motion decides that in a capture;
+    here it is random, so the model learns uneven spacing rather than where it happens)."""
+    u = rng.uniform(*base)
+    keys = list(np.round(rng.uniform(0, u) + np.arange(0, n / u + 1) * u).astype(int))
+    for _ in range(2):
+        mids = [(a + b) // 2 for a, b in zip(keys[:-1], keys[1:]) if b - a >= 4 and rng.random() < 0.4]
+        keys = sorted(set(keys) | set(mids))
+    t = np.array(keys)
+    return t[t < n]
+
+
 def key_masks(
     b: int,
     n: int,
@@ -85,6 +99,7 @@ def key_masks(
     real_p: float = 0.35,
     real_max: float = 25.0,
     drop_p: float = 0.3,
+    graded_p: float = 0.2,
 ) -> np.ndarray:
     """[b, n] bool key-frame masks on the token grid (see module docstring)."""
     pos = np.arange(n) * cfg.s_out
@@ -94,7 +109,9 @@ def key_masks(
     p /= p.sum()
     masks = np.zeros((b, n), dtype=bool)
     for k in range(b):
-        if strides is None and cfg.s_out == 1 and rng.random() < real_p:
+        if strides is None and cfg.s_out == 1 and rng.random() < graded_p:
+            masks[k, graded_keys(n, rng)] = True
+        elif strides is None and cfg.s_out == 1 and rng.random() < real_p:
             u = rng.uniform(1.0, real_max)
             t = np.round(rng.uniform(0, u) + np.arange(0, n / u + 1) * u).astype(int)
             masks[k, t[t < n]] = True
