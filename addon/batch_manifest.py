@@ -34,11 +34,10 @@ class Manifest:
     def add(self, input_: Path, output: Path | None, status: str, error: str = "", **extra: Any) -> int:
         entry = {"input": str(input_), "output": str(output) if output else None, "status": status, "error": error}
         entry["seconds"] = extra.pop("seconds", 0.0)
-        if status == "skipped" and output is not None:  # keep what the run that made it found
-            old = self.previous.get(str(output))
-            if old and old.get("status") == "done":
-                extra.setdefault("quality", old.get("quality"))
-                extra.setdefault("done_seconds", old.get("seconds"))
+        old = self.previous.get(str(output)) if status == "skipped" and output is not None else None
+        if old and old.get("status") in ("done", "skipped") and old.get("quality"):  # what the run that made it found
+            extra.setdefault("quality", old["quality"])
+            extra.setdefault("done_seconds", old.get("done_seconds") or old.get("seconds"))
         entry.update(extra)
         self.clips.append(entry)
         return len(self.clips) - 1
