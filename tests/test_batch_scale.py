@@ -156,7 +156,9 @@ def test_stop_kill_and_resume(tmp_path: Path, videos_dir: Path) -> None:
     assert sorted(p.name for p in out.glob("*.bvh")) == [n.replace(".mp4", ".bvh") for n in names]
     assert all(_bvh_frames(p) == 40 for p in out.glob("*.bvh")) and not _partials(out)
     skipped = [c for c in m["clips"] if c["status"] == "skipped"]
-    assert all(c["quality"] and c["quality"]["detection_rate"] == 1.0 for c in skipped)  # kept from the run that made it
+    assert all(
+        c["quality"] and c["quality"]["detection_rate"] == 1.0 for c in skipped
+    )  # kept from the run that made it
 
 
 def test_ray_local_two_clips(tmp_path: Path, videos_dir: Path) -> None:
