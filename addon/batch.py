@@ -56,7 +56,7 @@ def find_clips(inputs: list[str], recursive: bool = False) -> tuple[list[Path], 
     return unique, bad
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m addon.batch", description=__doc__.split("\n\n")[0])
     ap.add_argument("inputs", nargs="+", metavar="CLIPS_OR_FOLDERS")
     ap.add_argument("-o", "--output-dir", required=True, type=Path, help="folder for the outputs and manifest.json")
@@ -85,6 +85,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="run one Ray task per clip: local (a private cluster on this machine), auto (the cluster this "
         "machine joined) or a cluster address; needs the optional ray package",
     )
+    return ap
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    ap = build_parser()
     args = ap.parse_args(argv)
     if args.frame_range is not None:  # the old spelling, kept working
         if args.frames is not None:

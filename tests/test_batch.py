@@ -120,3 +120,42 @@ def test_unwritable_output_folder_is_a_clear_error(tmp_path: Path) -> None:
     assert f"cannot write to the output folder {out}: {reason}" in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr
     assert list(out.iterdir()) == []  # no manifest, no temp file, no output
+
+
+def test_both_command_lines_share_one_convention() -> None:
+    """`inference capture` and `addon.batch`: the same option names, the same parsers, one extension list."""
+    sys.path.insert(0, str(REPO))
+    from addon import batch, props
+    from inference import cli, cli_args
+
+    def options(ap) -> set[str]:
+        return {o for a in ap._actions for o in a.option_strings}
+
+    shared = {"-s", "--stride", "--pose-model", "--person", "--max-people", "--frames", "--device", "--overwrite"}
+    assert shared <= options(cli.build_parser()) and shared <= options(batch.build_parser())
+    flags = ["--stride", "auto", "--pose-model", "lite", "--person", "1", "--frames", "10:40", "--max-people", "1"]
+    cap = cli.build_parser().parse_args(["clip.mp4", *flags])
+    bat = batch.parse_args(["clips/", "-o", "out", *flags])
+    for name in ("stride", "pose_model", "person", "frames", "max_people", "device"):
+        assert getattr(cap, name) == getattr(bat, name), name
+    assert (bat.stride, bat.person, bat.frames) == ("auto", 1, (10, 40))
+    # the old spellings still work and mean the same
+    assert batch.parse_args(["c", "-o", "o", "--frame-range", "10", "39"]).frames == (10, 40)
+    assert cli.build_parser().parse_args(["c.mp4", "--model", "lite"]).pose_model == "lite"
+    assert batch.parse_args(["c", "-o", "o"]).pose_model == "full"
+    assert props.VIDEO_GLOB.split(";") == [f"*{s}" for s in cli_args.VIDEO_SUFFIXES]
+    with pytest.raises(SystemExit):
+        batch.parse_args(["c", "-o", "o", "--person", "tallest"])
+
+
+def test_find_clips_orders_dedupes_and_flags_empty_folders(tmp_path: Path) -> None:
+    sys.path.insert(0, str(REPO))
+    from addon.batch import find_clips
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "empty").mkdir()
+    for name in ("b.MP4", "a.mov", "c.txt"):
+        (tmp_path / "a" / name).write_bytes(b"x")
+    clips, bad = find_clips([str(tmp_path / "a"), str(tmp_path / "a" / "a.mov"), str(tmp_path / "empty")])
+    assert [c.name for c in clips] == ["a.mov", "b.MP4"]
+    assert [(b.name, why) for b, why in bad] == [("empty", "no video files in this folder")]
