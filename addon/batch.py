@@ -85,6 +85,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="run one Ray task per clip: local (a private cluster on this machine), auto (the cluster this "
         "machine joined) or a cluster address; needs the optional ray package",
     )
+    ap.add_argument(
+        "--gpus-per-task",
+        type=float,
+        metavar="F",
+        help="with --ray: share of a GPU each task asks for (default 1/16 where the cluster has GPUs, else 0; "
+        "0 also lets tasks run on CPU-only nodes)",
+    )
     return ap
 
 
@@ -100,6 +107,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         value = getattr(args, name)
         if value is not None and not -89.0 <= value <= 89.0:
             ap.error(f"--{name.replace('_', '-')} must be between -89 and 89 degrees")
+    if args.gpus_per_task is not None and not (args.ray and 0 <= args.gpus_per_task <= 1):
+        ap.error("--gpus-per-task goes with --ray and is between 0 and 1")
     if args.rig is not None and not args.rig.is_file():
         ap.error(f"--rig file not found: {args.rig}")
     return args
@@ -194,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def on_result(index: int, rec: dict[str, Any]) -> None:
         manifest.update(index, rec)
-        manifest.write()
+        manifest.write_soon()
         finished[0] += 1
         c = manifest.clips[index]
         line = f"[{finished[0]}/{len(jobs)}] {Path(c['input']).name}: {c['status']} {c['error']}"
@@ -212,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         if not jobs:
             left = []
         elif args.ray:
-            left = batch_ray.run_ray(jobs, on_result, stop, args.ray, args.workers)
+            left = batch_ray.run_ray(jobs, on_result, stop, args.ray, args.workers, args.gpus_per_task)
         elif in_blender:
             left = batch_pool.run_inline(jobs, on_result, stop)
         else:

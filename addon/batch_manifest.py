@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 NAME = "manifest.json"
+EVERY_S = 2.0  # at most this often while running: 10,000 clips must not mean 10,000 rewrites of a 10 MB file
 NOT_FINISHED = "not finished: the run stopped before this clip completed; run the same command again to resume"
 
 
@@ -30,6 +31,7 @@ class Manifest:
             "interrupted": False,
         }
         self.clips: list[dict[str, Any]] = []
+        self._written = 0.0
 
     def add(self, input_: Path, output: Path | None, status: str, error: str = "", **extra: Any) -> int:
         entry = {"input": str(input_), "output": str(output) if output else None, "status": status, "error": error}
@@ -48,8 +50,15 @@ class Manifest:
     def counts(self) -> dict[str, int]:
         return {s: sum(c["status"] == s for c in self.clips) for s in ("done", "failed", "skipped")}
 
+    def write_soon(self) -> None:
+        """After a clip: written unless the last write was under EVERY_S ago. A run killed in between loses
+        only those lines; the next run finds the outputs themselves and skips them."""
+        if time.monotonic() - self._written >= EVERY_S:
+            self.write()
+
     def write(self, final: bool = False, interrupted: bool = False) -> None:
         """Temp name + rename: a reader (or the next run) never sees half a manifest."""
+        self._written = time.monotonic()
         if final:
             self.head["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         self.head["interrupted"] = interrupted

@@ -17,7 +17,9 @@ from . import batch_clip
 from .batch_pool import Job, OnResult, default_workers
 
 RAY_PIN = "ray==2.60.0"  # the version requirements.txt pins and the tests run
-GPU_SHARE = 0.25  # of a GPU per task where the cluster has GPUs: the 3D model needs a few hundred MB of it
+# Of a GPU per task where the cluster has GPUs: only the 3D model runs there (MediaPipe, decoding, retarget and
+# export stay on the CPU), so 16 tasks share one GPU and a node's cores, not its GPU count, set its tasks.
+GPU_SHARE = 1 / 16
 _REPO = str(Path(__file__).resolve().parents[1])
 
 
@@ -43,7 +45,12 @@ def _task(job: dict[str, Any], threads: int) -> dict[str, Any]:
 
 
 def run_ray(
-    jobs: list[Job], on_result: OnResult, stop: threading.Event, address: str, workers: int | None
+    jobs: list[Job],
+    on_result: OnResult,
+    stop: threading.Event,
+    address: str,
+    workers: int | None,
+    gpus_per_task: float | None = None,
 ) -> list[int]:
     if address == "local":
         # Ray would advertise this machine's network address; this keeps every service on loopback.
@@ -61,8 +68,11 @@ def run_ray(
         resources = ray.cluster_resources()
         cpus, gpus = int(resources.get("CPU", 1)), float(resources.get("GPU", 0))
         limit = max(1, min(len(jobs), workers or default_workers(len(jobs), cpus)))
+        # CPUs per task = its thread budget: 2 on a cluster (MediaPipe keeps about two busy), so Ray places
+        # cores/2 tasks on each node; on this machine the cores are shared out among the tasks in flight.
         threads = max(1, cpus // limit) if address == "local" else 2
-        task = ray.remote(num_cpus=1, num_gpus=GPU_SHARE if gpus else 0, max_retries=0)(_task)
+        share = (GPU_SHARE if gpus else 0.0) if gpus_per_task is None else gpus_per_task
+        task = ray.remote(num_cpus=threads, num_gpus=share, max_retries=0)(_task)
         return _stream(ray, task, jobs, on_result, stop, limit, threads)
     finally:
         ray.shutdown()

@@ -110,14 +110,15 @@ def table(rows: list[dict]) -> str:
     lines = [
         (
             "| runner | processes that captured | wall s (start to exit) | **clips / min** | vs 1 worker | "
-            "s per clip (median / slowest) | peak RSS per worker MB | peak RSS whole run MB |"
+            "s per clip (median / slowest) | steady clips / min | peak RSS per worker MB | peak RSS whole run MB |"
         ),
-        "|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r['runner']} | {r['workers']} | {r['wall_s']:.1f} | **{r['clips_per_min']:.1f}** | "
             f"{r['clips_per_min'] / base:.2f}× | {r['clip_s_median']:.1f} / {r['clip_s_first']:.1f} | "
+            f"{60 * r['workers'] / r['clip_s_median']:.0f} | "
             f"{r['worker_peak_mb']:.0f} | {r['tree_peak_mb']:.0f} |"
         )
     return "\n".join(lines)
@@ -160,7 +161,9 @@ default number of tasks in flight (one per two cores, like the default `--worker
 
 How to read: clips / min = clips / wall time of the whole command, so it includes each worker's start-up
 (bpy, MediaPipe graph, lifter: the slowest clip is each worker's first) and, for Ray, starting and stopping
-its local cluster. Peak RSS per worker = the largest `worker_peak_mb` in the manifest (a worker's own peak);
+its local cluster; with clips this short that start-up is most of the wall time. Steady clips / min =
+processes that captured × 60 / median seconds per clip: the rate once every worker is warm, what a long
+batch approaches. Peak RSS per worker = the largest `worker_peak_mb` in the manifest (a worker's own peak);
 whole run = the batch's process tree sampled every 0.2 s (the batch, its workers and Ray's services; pages
 shared between processes are counted in each). The machine has 2 cores: two workers share them, each
 MediaPipe graph also runs threads of its own, so a second worker adds less than 2× here. The 10,000-clip
