@@ -10,9 +10,10 @@ from typing import Any
 
 from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, StringProperty
 
+from ._pkgs import cli_args
 from .job import CaptureOptions
 
-VIDEO_GLOB = "*.mp4;*.mov;*.m4v;*.avi;*.mkv;*.webm;*.mpg;*.mpeg;*.ogv;*.wmv"
+VIDEO_GLOB = cli_args.VIDEO_GLOB  # the one list of video extensions (inference/cli_args.py)
 
 
 def capture_props() -> dict[str, Any]:

@@ -19,6 +19,7 @@ from typing import TextIO
 os.environ.setdefault("GLOG_minloglevel", "2")  # before MediaPipe loads: keep its C++ log chatter off stderr
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from . import cli_args  # noqa: E402
 from .errors import PartialCaptureError, UpliftError  # noqa: E402
 from .result import CaptureResult  # noqa: E402
 
@@ -92,58 +93,13 @@ def _native_logs_silenced(enabled: bool = True) -> Iterator[None]:
         os.close(saved)
 
 
-def _person(text: str) -> str | int:
-    if text in ("largest", "central"):
-        return text
-    try:
-        rank = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected largest, central or a rank (0, 1, ...), not {text!r}") from None
-    if rank < 0:
-        raise argparse.ArgumentTypeError("the rank must be 0 or more")
-    return rank
-
-
-def _stride(text: str) -> int | str:
-    if text.strip().lower() == "auto":
-        return "auto"
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of frames or 'auto', not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
-    return value
-
-
-def _frames(text: str) -> tuple[int, int | None]:
-    try:
-        a, _, b = text.partition(":")
-        start, stop = int(a or 0), (int(b) if b else None)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected START:STOP frame numbers, e.g. 30:300 or 30:, not {text!r}"
-        ) from None
-    if start < 0 or (stop is not None and stop <= start):
-        raise argparse.ArgumentTypeError(f"need 0 <= START < STOP, got {text!r}")
-    return start, stop
-
-
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="python -m inference capture", description="Capture the 3D motion of one person in a video clip (.npz)."
     )
     ap.add_argument("clip", type=Path, help="video file (anything FFmpeg reads)")
     ap.add_argument("-o", "--output", type=Path, help="output .npz (default: <clip name>.npz in the current folder)")
-    ap.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
-    ap.add_argument(
-        "-s",
-        "--stride",
-        type=_stride,
-        default=10,
-        help="run 2D pose on every STRIDE-th frame (speed/quality knob, default 10), or 'auto': "
-        "a sparse pass, then extra key-frames where the person moved",
-    )
+    cli_args.add_capture_options(ap)
     ap.add_argument(
         "--report",
         type=Path,
@@ -152,33 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ap.add_argument("--plot", type=Path, metavar="FILE.png", help="plot confidence and flags over time")
     ap.add_argument(
-        "--model", default="full", help="MediaPipe pose model: lite, full (default), heavy, or a .task file path"
-    )
-    ap.add_argument(
         "--allow-download",
         action="store_true",
         help="download the pose model (sha256-checked) if it is not found locally",
     )
-    ap.add_argument(
-        "--person",
-        type=_person,
-        default="largest",
-        help="whom to capture when several people are visible: largest (default), central, "
-        "or a rank by size (0 = largest)",
-    )
-    ap.add_argument(
-        "--max-people",
-        type=int,
-        default=3,
-        help="people to look for per frame (default 3; 1 is fastest for single-person clips)",
-    )
-    ap.add_argument(
-        "--frames",
-        type=_frames,
-        metavar="START:STOP",
-        help="capture only these frames (STOP exclusive, may be empty for the end)",
-    )
-    ap.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps for the 3D model")
     ap.add_argument("--weights", type=Path, help="uplifting model weights (.safetensors); default: shipped")
     ap.add_argument(
         "--backend",
@@ -254,7 +187,7 @@ def _run(args: argparse.Namespace) -> int:
             res = capture(
                 args.clip,
                 args.stride,
-                pose_model=args.model,
+                pose_model=args.pose_model,
                 person=args.person,
                 frame_range=args.frames,
                 device=args.device,

@@ -71,7 +71,7 @@ def test_frame_range_and_lite_model(tmp_path: Path, videos_dir: Path) -> None:
         "10:40",
         "--stride",
         "3",
-        "--model",
+        "--pose-model",
         "lite",
         "--max-people",
         "1",
