@@ -80,6 +80,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--camera-pitch", type=float, metavar="DEG", help="camera pitch in degrees (- looks down)")
     ap.add_argument("--camera-roll", type=float, metavar="DEG", help="camera roll in degrees (+ counter-clockwise)")
     ap.add_argument("--assume-level", action="store_true", help="trust a level camera; do not measure its tilt")
+    ap.add_argument("--hands", choices=("off", "wrists", "fingers"), default="wrists", help="fingers: also key fingers")
     ap.add_argument("--rig", type=Path, help=".blend file holding the armature to animate (default: new armature)")
     ap.add_argument("--rig-object", default="", help="armature object name in --rig (default: the only armature)")
     ap.add_argument("--recursive", action="store_true", help="also look for clips in sub-folders")
@@ -189,6 +190,7 @@ def capture_one(bpy: Any, clip: Path, out: Path, args: argparse.Namespace) -> Ou
         assume_level=args.assume_level,
         camera_pitch=args.camera_pitch,
         camera_roll=args.camera_roll,
+        hands=args.hands.upper(),
     )
     shown = {"stage": "", "at": 0.0}
 

@@ -53,6 +53,7 @@ class CaptureOptions:
     assume_level: bool = False  # trust a level camera instead of measuring its tilt
     camera_pitch: float | None = None  # degrees (+ = looking up); None = estimate it
     camera_roll: float | None = None  # degrees (+ = turned counter-clockwise seen from behind); None = estimate
+    hands: str = "WRISTS"  # "OFF" | "WRISTS" | "FINGERS" (only FINGERS runs HandLandmarker)
     extra: dict[str, Any] = field(default_factory=dict)  # passed through to inference.capture
 
 
@@ -154,6 +155,7 @@ class CaptureJob:
                 person=o.person,
                 frame_range=o.frame_range,
                 device=o.device,
+                hands=o.hands.lower(),
                 progress=self._progress,
                 should_cancel=self._cancel.is_set,
                 **o.extra,

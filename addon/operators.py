@@ -82,9 +82,16 @@ class UPLIFT_OT_capture_video(bpy.types.Operator):
         except inference.UpliftError as exc:  # no MediaPipe bundle: the message says where to put one
             self.report({"ERROR"}, str(exc))
             return None
-        return props.to_options(
+        options = props.to_options(
             self, bpy.path.abspath(self.filepath), device=prefs.device(context), pose_model=pose_model
         )
+        if options.hands == "FINGERS":  # the hand bundle: $UPLIFT_HAND_MODEL, else the add-on's models folder
+            try:
+                options.extra["hand_model"] = str(inference.resolve_hand_model(cache_dir=prefs.models_dir()))
+            except inference.UpliftError as exc:
+                self.report({"ERROR"}, str(exc))
+                return None
+        return options
 
     def _check(self, context: Any) -> str:
         """Refuse early with a message the user can act on, before any work is done."""

@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .pose2d.bundle import VARIANTS as POSE_MODEL_VARIANTS
     from .pose2d.bundle import fetch_pose_model as fetch_pose_model
     from .pose2d.bundle import resolve_pose_model as resolve_pose_model
+    from .pose2d.hand_bundle import resolve_hand_model as resolve_hand_model
     from .video import VideoInfo as VideoInfo
     from .video import probe as probe
 
@@ -46,6 +47,7 @@ _LAZY = {
     "resolve_pose_model": (".pose2d.bundle", "resolve_pose_model"),
     "fetch_pose_model": (".pose2d.bundle", "fetch_pose_model"),
     "POSE_MODEL_VARIANTS": (".pose2d.bundle", "VARIANTS"),
+    "resolve_hand_model": (".pose2d.hand_bundle", "resolve_hand_model"),
 }
 
 __all__ = [

@@ -186,6 +186,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="engine for the 3D model: auto (default: ONNX Runtime if the export matches, else torch)",
     )
+    ap.add_argument(
+        "--hands",
+        choices=("off", "wrists", "fingers"),
+        default="wrists",
+        help="fingers: also run MediaPipe's hand model on the key-frames (hands2d/hands3d in the npz)",
+    )
     ap.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     ap.add_argument(
         "-v", "--verbose", action="store_true", help="also show the native libraries' log output (MediaPipe, FFmpeg)"
@@ -263,6 +269,7 @@ def _run(args: argparse.Namespace) -> int:
                 max_people=args.max_people,
                 allow_download=args.allow_download,
                 backend=args.backend,
+                hands=args.hands,
             )
         except PartialCaptureError as exc:
             if bar:
