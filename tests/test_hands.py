@@ -127,3 +127,19 @@ def test_finger_slots_in_presets_and_guess() -> None:
     guess = bonemap.guess_bonemap(names, parents)
     assert guess["middle.02.L"] == "L_Mid2" and guess["thumb.01.L"] == "L_Thumb1" and guess["pinky.03.L"] == "L_Pinky3"
     assert not any(s.endswith(".R") and s in fingers.FINGER_SEGMENTS for s in guess)
+
+
+def test_cli_and_batch_take_hands(videos_dir: Path, hand_model: Path, tmp_path: Path, monkeypatch) -> None:
+    from addon import batch
+    from inference import cli
+
+    monkeypatch.setenv(hand_bundle.ENV_VAR, str(hand_model))
+    out = tmp_path / "sq.npz"
+    argv = [str(videos_dir / CLIP), "--stride", "20", "--frames", "0:21", "--hands", "fingers", "-q", "-o", str(out)]
+    assert cli.main(argv) == 0
+    with np.load(out, allow_pickle=False) as z:
+        assert z["hands2d"].shape == (21, 2, 21, 2) and np.isfinite(z["hands2d"][[0, 20]]).any()
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args([str(videos_dir / CLIP), "--hands", "toes"])
+    assert batch.parse_args(["x.mp4", "-o", str(tmp_path), "--hands", "fingers"]).hands == "fingers"
+    assert batch.parse_args(["x.mp4", "-o", str(tmp_path)]).hands == "wrists"
