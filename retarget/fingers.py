@@ -100,12 +100,23 @@ def _common_ancestor(rig: RigRest, bones: list[int]) -> int | None:
     return next((a for a in first if all(a in up(b) for b in bones[1:])), None)
 
 
+def _flat_hand() -> np.ndarray:
+    """21 landmarks of a flat hand with straight fingers along e1 (the rest pose of the hand frame)."""
+    p = np.zeros((21, 3))
+    for i, chain in enumerate(CHAINS.values()):
+        for k, j in enumerate(chain):
+            p[j] = (1.0 + k, 2.0 - i, 0.0)
+    return p
+
+
+_FLAT = _flat_hand()
+
+
 def _capture_dirs(hands3d: np.ndarray, side: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Captured phalanx directions in the captured hand frame {segment: [K, 3]} and which rows are finite."""
-    p = np.asarray(hands3d[:, side], dtype=np.float64)  # [K, 21, 3]
+    p = np.asarray(hands3d[:, side], dtype=np.float64).copy()  # [K, 21, 3]
     ok = np.isfinite(p).all(axis=(1, 2))
-    p = np.where(ok[:, None, None], p, 0.0)
-    p[~ok] = np.arange(21)[:, None] * np.eye(3)[0]  # harmless placeholder, masked out below
+    p[~ok] = _FLAT  # a flat hand where none was found: finite, and replaced by the hold / blend later
     f = hand_frame(p[:, 0], p[:, 9], p[:, 5], p[:, 17])
     out = {}
     for finger, chain in CHAINS.items():

@@ -151,6 +151,13 @@ def test_hands_modes_on_rigify(scene, replay, videos_dir: Path, new_rigify_rig, 
     quats, _ = bone_quats(rig.animation_data.action, rig)
     if hands == "FINGERS":
         _check_fingers(rig, replay, names)
+        # The deforming bones follow the keyed FK controls: the middle finger's middle joint bends over time.
+        bends = []
+        for f in np.asarray(replay.keyframes) + bpy.context.scene.frame_start:
+            bpy.context.scene.frame_set(int(f))
+            a, b = (rig.pose.bones[f"DEF-f_middle.0{k}.L"].matrix.col[1].xyz for k in (1, 2))
+            bends.append(np.degrees(a.angle(b)))
+        assert np.ptp(bends) > 5.0 and max(bends) > 10.0, bends
     else:
         assert not any(n in quats for n in names)
 
