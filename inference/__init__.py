@@ -4,6 +4,7 @@ Public API:
     uplift(points_2d, image_size=(w, h), fps=fps) -> np.ndarray [T, 17, 3]
     capture(video_path, stride=10 | "auto", ...) -> CaptureResult (result.report: QualityReport)
     probe(video_path) -> VideoInfo;  resolve_pose_model(...) / fetch_pose_model(...) -> Path (POSE_MODEL_VARIANTS)
+    resolve_hand_model(...) -> Path: the HandLandmarker bundle for capture(hands="fingers")
 The stages, one subpackage each: video/ (decode), pose2d/ (MediaPipe, tracking, landmarks, bundle),
 lift/ (the model and its weights); pipeline.py runs them, result.py is what they hand on; training/ is
 the training side (not shipped). Heavy imports (torch, mediapipe, cv2) happen on first use, so importing

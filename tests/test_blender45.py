@@ -25,6 +25,7 @@ FILES = [
     "tests/test_addon_prefs.py",
     "tests/test_bonemap_ui.py",
     "tests/test_e2e.py",
+    "tests/test_fingers.py",
 ]
 CHILD = (
     "import os, sys, pytest\n"

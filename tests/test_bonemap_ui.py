@@ -336,6 +336,7 @@ def test_bone_map_panel_shows_one_search_per_segment(rigify) -> None:
     assert ("search", "thigh.L", "thigh_fk.L", "BONE_DATA") in searches
     assert ("search", "head", "gone", "ERROR") in searches
     assert ("label", "From: Rigify generated rig (edited)") in seen
+    assert any(s[0] == "label" and s[1].startswith("Fingers") for s in seen)
     assert any(s == ("op", "uplift.bonemap_remove_bone") for s in seen)
 
 
