@@ -5,9 +5,9 @@ The add-on is a thin UI over two pure packages (see _pkgs.py): `inference` (vide
 when a capture runs, so the add-on registers even before they are installed (Preferences > Install).
 """
 
-from . import bonemap_ui, operators, panels, prefs
+from . import bonemap_ui, operators, panels, prefs, quality_ui
 
-_MODULES = (prefs, operators, bonemap_ui, panels)
+_MODULES = (prefs, operators, quality_ui, bonemap_ui, panels)
 
 
 def register() -> None:

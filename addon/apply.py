@@ -12,7 +12,7 @@ from typing import Any
 
 import bpy
 
-from . import bonemap_ui, check2d
+from . import bonemap_ui, check2d, quality_ui
 from ._pkgs import bonemap, bpy_keys, fingers, inference
 from ._pkgs import motion as motion_lib
 from .job import CaptureOptions
@@ -37,6 +37,7 @@ def retarget_options(options: CaptureOptions) -> Any:
 
 # Custom properties a capture leaves on the armature and its action (the sidebar shows them).
 CAMERA_KEYS = ("uplift_camera_pitch", "uplift_camera_roll", "uplift_camera_method", "uplift_camera_confidence")
+RIG_KEYS = (*CAMERA_KEYS, quality_ui.QUALITY_KEY)  # what a failed write puts back on the target rig
 
 
 def camera_props(floor: Any) -> dict[str, Any]:
@@ -59,6 +60,7 @@ class Applied:
     check: Any = None
     warnings: list[str] = field(default_factory=list)
     camera: str = ""  # the camera's pitch and roll and how they were found (Motion.floor.describe)
+    quality: dict[str, Any] | None = None  # the capture's quality report as stored (quality_ui.stored)
 
     def summary(self, seconds: float) -> str:
         kept = f"; previous action '{self.kept_action.name}' kept in a muted NLA track" if self.kept_action else ""
@@ -84,7 +86,7 @@ class _Rollback:
         self.slot = getattr(ad, "action_slot", None) if ad is not None else None
         self.tracks = len(ad.nla_tracks) if ad is not None else 0
         self.had_animation_data = ad is not None
-        self.props = {k: target[k] for k in CAMERA_KEYS if k in target} if target is not None else {}
+        self.props = {k: target[k] for k in RIG_KEYS if k in target} if target is not None else {}
 
     def undo(self) -> None:
         if self.target is not None:
@@ -99,7 +101,7 @@ class _Rollback:
                     self.target.animation_data_clear()
             if self.action is not None:
                 self.action.use_fake_user = bool(self.fake_user)
-            for k in CAMERA_KEYS:
+            for k in RIG_KEYS:
                 if k in self.props:
                     self.target[k] = self.props[k]
                 elif k in self.target:
@@ -236,6 +238,10 @@ def apply_capture(context: Any, result: Any, options: CaptureOptions) -> Applied
         for holder in (obj, report.action):  # the last capture's camera, for the sidebar and scripts
             for k, v in camera_props(motion.floor).items():
                 holder[k] = v
+        quality = None
+        if getattr(result, "report", None) is not None:  # how far to trust this take, for sidebar and markers
+            quality = quality_ui.stored(result.report, first, step)
+            quality_ui.write((obj, report.action), quality)
         if target is None:
             for o in context.view_layer.objects:
                 o.select_set(False)
@@ -245,5 +251,13 @@ def apply_capture(context: Any, result: Any, options: CaptureOptions) -> Applied
         rollback.undo()
         raise
     return Applied(
-        obj, report.action, len(result.joints3d), source, report.kept_action, check, warnings, motion.floor.describe()
+        obj,
+        report.action,
+        len(result.joints3d),
+        source,
+        report.kept_action,
+        check,
+        warnings,
+        motion.floor.describe(),
+        quality,
     )

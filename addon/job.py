@@ -35,12 +35,20 @@ DEFAULT_COSTS: dict[str, float] = {
 _costs: dict[str, float] = dict(DEFAULT_COSTS)
 
 
+def auto_strides(fps: float) -> tuple[int, int]:
+    """Effective strides of `stride="auto"` on a still and on a busy clip of this rate: the range of its
+    estimate, since its key-frame count depends on the motion. Still: the first pass alone; busy: about a
+    sixth of that (BENCHMARKS.md: 23 and 5 at 30 fps on the synthetic clips, 2 on the 5 fps squats)."""
+    cfg = inference.AutoStride().at_fps(fps)
+    return cfg.base, max(cfg.min_gap, round(cfg.base / 6))
+
+
 @dataclass
 class CaptureOptions:
     """Everything the capture and the retarget need; the operator's properties map onto this."""
 
     video: str
-    stride: int = 10
+    stride: int | str = 10  # frames between key-frames, or "auto": chosen by motion (inference.keyframes)
     pose_model: str = "full"  # "lite" | "full"
     person: str = "largest"
     frame_range: tuple[int, int] | None = None  # video frames, end exclusive

@@ -15,7 +15,7 @@ from typing import Any
 import bpy
 from bpy.props import BoolProperty, StringProperty
 
-from . import apply, job, prefs, props
+from . import apply, job, prefs, props, quality_ui
 
 
 def _video_info(path: str) -> Any | None:
@@ -46,6 +46,12 @@ def estimate_text(path: str, src: Any) -> str:
     if src.use_frame_range:
         end = src.frame_end + 1 if src.frame_end > 0 else frames
         frames = max(0, min(end, frames) - src.frame_start)
+    if src.stride_auto:  # the key-frame count depends on the motion: the range seen on still .. busy clips
+        strides = job.auto_strides(info.fps)
+        lo, hi = (job.estimate_seconds(frames, s, src.pose_model, info.width, info.height) for s in strides)
+        keys_lo, keys_hi = (-(-frames // s) for s in strides)
+        secs = f"{job.format_seconds(lo)} to {job.format_seconds(hi)}"
+        return f"{frames} frames, auto: {keys_lo}-{keys_hi} key-frames: {secs}"
     secs = job.estimate_seconds(frames, src.stride, src.pose_model, info.width, info.height)
     keys = -(-frames // max(1, src.stride))
     return f"{frames} frames, {keys} key-frames: {job.format_seconds(secs)}"
@@ -228,6 +234,10 @@ class UPLIFT_OT_capture_video(bpy.types.Operator):
         )
         for warning in capture_job.warnings + list(getattr(result, "warnings", [])) + applied.warnings:
             self.report({"WARNING"}, str(warning))
+        if applied.quality is not None:  # the stretch to check first, then how good the rest is
+            if worst := quality_ui.worst_text(applied.quality):
+                self.report({"WARNING"}, worst)
+            self.report({"INFO"}, applied.quality["summary"])
         self.report({"INFO"}, applied.summary(capture_job.finished - capture_job.started))
         return {"FINISHED"}
 

@@ -6,7 +6,7 @@ from typing import Any
 import bpy
 
 from . import bonemap_ui as bm
-from . import operators, props
+from . import operators, props, quality_ui
 
 
 class UpliftSettings(bpy.types.PropertyGroup):
@@ -35,7 +35,9 @@ class UPLIFT_PT_capture(bpy.types.Panel):
         op.filepath = settings.filepath
         for name in props.OPTION_NAMES:
             setattr(op, name, getattr(settings, name))
-        draw_camera(layout, captured_object(context))
+        obj = captured_object(context)
+        draw_camera(layout, obj)
+        quality_ui.draw(layout, obj)
 
 
 def captured_object(context: Any) -> Any | None:

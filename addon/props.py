@@ -28,6 +28,14 @@ def capture_props() -> dict[str, Any]:
                 "Higher is faster, lower follows quick motion more closely"
             ),
         ),
+        "stride_auto": BoolProperty(
+            name="Auto",
+            default=False,
+            description=(
+                "Choose the key-frames by motion: a sparse first pass, then more key-frames where the "
+                "person moved (fewer MediaPipe calls on still stretches, more on quick ones)"
+            ),
+        ),
         "pose_model": EnumProperty(
             name="Pose Model",
             default="full",
@@ -144,7 +152,7 @@ def to_options(src: Any, video: str, device: str = "auto", pose_model: str | Non
         frame_range = (int(src.frame_start), end)
     return CaptureOptions(
         video=video,
-        stride=int(src.stride),
+        stride="auto" if src.stride_auto else int(src.stride),
         pose_model=pose_model or src.pose_model,
         person=person,
         frame_range=frame_range,
@@ -166,7 +174,11 @@ def draw_options(layout: Any, src: Any, context: Any) -> None:
     col = layout.column()
     col.use_property_split = True
     col.use_property_decorate = False
-    col.prop(src, "stride")
+    row = col.row(align=True)
+    sub = row.row(align=True)
+    sub.enabled = not src.stride_auto
+    sub.prop(src, "stride")
+    row.prop(src, "stride_auto", toggle=True)
     col.prop(src, "pose_model")
     col.prop_search(src, "target_rig", context.scene, "objects", text="Target Rig", icon="ARMATURE_DATA")
     col.prop(src, "smoothing", slider=True)

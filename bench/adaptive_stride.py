@@ -11,15 +11,19 @@ Baselines: "fixed, same calls" = as many key-frames as auto used, spread evenly 
 included); "fixed 10" = the default stride. Idle clips are cut into 20 s pieces.
 
     .venv/bin/python bench/adaptive_stride.py --split train --tune      # choose the defaults
-    .venv/bin/python bench/adaptive_stride.py --split val --out runs/adaptive   # the table in BENCHMARKS.md
-    .venv/bin/python bench/adaptive_stride.py --real     # the shared videos: key-frames, passes, seconds
+    .venv/bin/python bench/adaptive_stride.py --split val --write       # the table in BENCHMARKS.md
+    .venv/bin/python bench/adaptive_stride.py --real --write     # the shared videos: key-frames, passes, seconds
+    .venv/bin/python bench/adaptive_limits.py --write    # what any key-frame choice could gain (same clips)
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import itertools
 import json
+import os
+import platform
 import re
 import sys
 import time
@@ -99,9 +103,10 @@ def lift_error(px: np.ndarray, gt: np.ndarray, keys: np.ndarray) -> float:
     return _ERRORS[memo]
 
 
-def auto_keys(px: np.ndarray, cfg: AutoStride) -> tuple[np.ndarray, int]:
+def auto_keys(px: np.ndarray, cfg: AutoStride, fps: float = 30.0) -> tuple[np.ndarray, int]:
     """The key-frames auto chooses when 'detection' returns the rows of px (the pipeline's loop)."""
     T = len(px)
+    cfg = cfg.at_fps(fps)  # as the pipeline does: the synthetic clips are 30 fps
     seen = set(first_pass(T, cfg).tolist())
 
     def observe(new: list[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -167,8 +172,8 @@ def summarise(rows: list[dict], fixed_strides=(10,)) -> dict:
 
 def table(summary: dict, cfg: AutoStride) -> str:
     settings = (
-        f"Settings: base {cfg.base}, threshold {cfg.threshold} body heights, min gap {cfg.min_gap}, "
-        f"passes <= {cfg.passes}, root weight {cfg.root_weight}."
+        f"Settings: base {cfg.at_fps(30.0).base} frames at 30 fps, threshold {cfg.threshold} body heights, "
+        f"min gap {cfg.min_gap}, passes <= {cfg.passes}, root weight {cfg.root_weight}, grade {cfg.grade}."
     )
     header = (
         "| clips | n | frames | auto: calls / eff. stride | auto MPJPE | fixed, same calls | auto gain | "
@@ -187,8 +192,8 @@ def table(summary: dict, cfg: AutoStride) -> str:
 def tune(clips: list[dict]) -> list[dict]:
     """A small grid on the given (training) clips (earlier grids: BENCHMARKS.md)."""
     results = []
-    for base, thr, grade in itertools.product((20, 24), (0.2, 0.3), (1.5, 2.0)):
-        cfg = AutoStride(base=base, threshold=thr, grade=grade)
+    for base, thr, grade in itertools.product((20, 24, 30), (0.2, 0.3), (1.5, 2.0)):
+        cfg = AutoStride(base=base, threshold=thr, grade=grade, base_seconds=None)
         t0 = time.perf_counter()
         s = summarise(evaluate(clips, cfg))
         results.append({"cfg": asdict(cfg), "summary": s, "seconds": time.perf_counter() - t0})
@@ -268,6 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threshold", type=float)
     ap.add_argument("--out", type=Path, default=Path("runs/adaptive"))
     ap.add_argument("--real", action="store_true", help="the shared clips through the real pipeline instead")
+    ap.add_argument("--write", action="store_true", help="write the table into BENCHMARKS.md")
     a = ap.parse_args(argv)
     a.out.mkdir(parents=True, exist_ok=True)
     if a.real:
@@ -280,6 +286,8 @@ def main(argv: list[str] | None = None) -> int:
         (a.out / "adaptive_real.json").write_text(json.dumps(rows, indent=1))
         (a.out / "adaptive_real.md").write_text(md + "\n")
         print(md)
+        if a.write:
+            write_section("adaptive-real", f"{conditions()}; MediaPipe full, up to 3 people, warm.\n\n{md}")
         return 0
     clips = synth_clips(a.split, a.per_group, a.max_frames, a.sigma)
     print(
@@ -291,7 +299,10 @@ def main(argv: list[str] | None = None) -> int:
         (a.out / f"tune_{a.split}.json").write_text(json.dumps(res, indent=1))
         return 0
     cfg = AutoStride()
-    cfg = replace(cfg, **{k: v for k, v in (("base", a.base), ("threshold", a.threshold)) if v is not None})
+    if a.base is not None:  # frames, whatever the rate
+        cfg = replace(cfg, base=a.base, base_seconds=None)
+    if a.threshold is not None:
+        cfg = replace(cfg, threshold=a.threshold)
     t0 = time.perf_counter()
     rows = evaluate(clips, cfg)
     s = summarise(rows)
@@ -302,7 +313,24 @@ def main(argv: list[str] | None = None) -> int:
     (a.out / f"adaptive_{a.split}.md").write_text(md + "\n")
     print(md)
     print(f"({time.perf_counter() - t0:.0f} s)")
+    if a.write:
+        clips_line = f"{len(clips)} {a.split} clips, sigma {a.sigma} px, at most {a.max_frames} frames each"
+        write_section(f"adaptive-synthetic-{a.split}", f"{conditions()}; {clips_line}.\n\n{md}")
     return 0
+
+
+def conditions() -> str:
+    load = "/".join(f"{x:.1f}" for x in os.getloadavg())
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    return f"Run {when}, {platform.platform()}, {os.cpu_count()} CPU(s), load average {load} when it ended"
+
+
+def write_section(name: str, body: str) -> None:
+    """One generated table of BENCHMARKS.md, inside the hand-written `adaptive` section (speed.py's writer)."""
+    spec = importlib.util.spec_from_file_location("bench_speed", Path(__file__).with_name("speed.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mod.update_benchmarks(REPO / "BENCHMARKS.md", name, body)
 
 
 if __name__ == "__main__":

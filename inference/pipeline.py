@@ -102,7 +102,6 @@ def capture(
     t_start = time.perf_counter()
     stride = _stride(stride)
     hands = _hands(hands)
-    cfg = (auto or AutoStride()) if stride == "auto" else None
     if not (
         person in ("largest", "central")
         or (isinstance(person, (int, np.integer)) and not isinstance(person, bool) and person >= 0)
@@ -110,6 +109,7 @@ def capture(
         raise UpliftError(f"person must be 'largest', 'central' or a rank (0 = largest), not {person!r}")
     path = Path(video_path)
     info = probe(path)
+    cfg = (auto or AutoStride()).at_fps(info.fps) if stride == "auto" else None
     start, stop = (0, None) if frame_range is None else (int(frame_range[0]), frame_range[1])
     if start < 0 or (stop is not None and int(stop) <= start):
         raise UpliftError(f"invalid frame range {frame_range}: need 0 <= start < stop")

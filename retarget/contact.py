@@ -15,6 +15,12 @@ from .skeleton import FEET
 from .skeleton import INDEX as J
 
 ANKLE_HEIGHT = 0.08  # m, ankle joint centre above the sole when standing
+# A planted foot barely moves whatever the lifter's noise: past these the speed thresholds stop adapting,
+# and a contact whose foot wanders farther than MAX_DRIFT from where it is pinned is cut back. Without the
+# caps a lifter whose stance feet slide (a damped model, a wrong root scale) had both feet "planted" for a
+# whole walk, and pinning them leaned the body 25 degrees.
+V_ON_MAX, V_OFF_MAX = 0.8, 1.6  # m/s
+MAX_DRIFT = 0.15  # m, horizontal
 
 _LEG = {J["LAnkle"]: (J["LHip"], J["LKnee"]), J["RAnkle"]: (J["RHip"], J["RKnee"])}
 
@@ -56,16 +62,20 @@ def detect_contacts(
     min_s: float = 0.08,
     max_gap_s: float = 0.05,
     floor_band: float = 0.12,
+    still2d: np.ndarray | None = None,
 ) -> np.ndarray:
     """bool [T, F] for ankle tracks [T, F, 3] (world, floor at 0).
 
     A foot enters contact when it is within h_on of its standing height and (if use_speed) slower than
     v_on; it leaves when it rises above h_off or moves faster than v_off (hysteresis: no flicker at the
-    threshold). Contacts shorter than min_s are dropped and gaps up to max_gap_s closed.
+    threshold). Contacts shorter than min_s are dropped, gaps up to max_gap_s closed, and frames of a contact
+    farther than MAX_DRIFT from its median position dropped, except where `still2d` [T, F] (`still_in_image`)
+    says the foot stood still in the video: there the drift is the monocular root's, and pinning fixes it.
 
     Monocular root height is noisy, so while the lower foot is within floor_band of standing height it
     counts as standing and the other foot's height is measured from it (both feet share the root's
-    error). Speed thresholds rise with the clip's noise floor (median speed of the slower foot).
+    error). Speed thresholds rise with the clip's noise floor (median speed of the slower foot), up to
+    V_ON_MAX / V_OFF_MAX.
     """
     a = np.asarray(ankles, dtype=np.float64)
     h = a[..., 2] - ankle_height
@@ -74,7 +84,8 @@ def detect_contacts(
     if use_speed:
         v = foot_speed(a, fps)
         noise = float(np.median(v.min(axis=1))) if len(v) else 0.0
-        v_on, v_off = max(v_on, 1.5 * noise + 0.1), max(v_off, 3.0 * noise + 0.2)
+        v_on = min(max(v_on, 1.5 * noise + 0.1), max(v_on, V_ON_MAX))
+        v_off = min(max(v_off, 3.0 * noise + 0.2), max(v_off, V_OFF_MAX))
     else:
         v = np.zeros(h.shape)
     on = (h < h_on) & (v < v_on)
@@ -85,8 +96,46 @@ def detect_contacts(
         for t in range(h.shape[0]):
             state = (not off[t, f]) if state else bool(on[t, f])
             out[t, f] = state
-        out[:, f] = _clean(out[:, f], max(1, round(min_s * fps)), max(0, round(max_gap_s * fps)))
+        min_len, max_gap = max(1, round(min_s * fps)), max(0, round(max_gap_s * fps))
+        out[:, f] = _clean(out[:, f], min_len, max_gap)
+        keep = None if still2d is None else np.asarray(still2d, bool)[:, f]
+        out[:, f] = _clean(_without_drift(out[:, f], a[:, f, :2], keep), min_len, 0)
     return out
+
+
+def still_in_image(points2d: np.ndarray, fps: float, max_speed: float = 0.25) -> np.ndarray:
+    """bool [T, F] (F in FEET order) from 2D joints [T, 17, 2] (pixels, NaN off key-frames): between two
+    consecutive key-frames the ankle's image moved slower than max_speed body heights per second (a planted
+    foot of a static camera's video; the 2D points' own vertical spread is the body height)."""
+    p = np.asarray(points2d, dtype=np.float64)
+    out = np.zeros((len(p), len(FEET)), bool)
+    keys = np.flatnonzero(np.isfinite(p[:, list(FEET)]).all(axis=(1, 2)))
+    if len(keys) < 2:
+        return out
+    body = np.maximum(np.nanmax(p[keys, :, 1], axis=1) - np.nanmin(p[keys, :, 1], axis=1), 1.0)
+    for i, (a, b) in enumerate(zip(keys[:-1], keys[1:])):
+        moved = np.linalg.norm(p[b, list(FEET)] - p[a, list(FEET)], axis=-1) / (0.5 * (body[i] + body[i + 1]))
+        out[a : b + 1] |= (moved * fps / (b - a) < max_speed)[None]
+    return out
+
+
+def _without_drift(
+    mask: np.ndarray, xy: np.ndarray, keep: np.ndarray | None = None, max_drift: float = MAX_DRIFT
+) -> np.ndarray:
+    """Drop the frames of each contact run whose foot is farther than max_drift from the run's median
+    position (what the lock would pin it to): a foot that travels is not planted. Frames in `keep` stay."""
+    m = mask.copy()
+    for _ in range(4):  # dropping frames moves a run's median: repeat until every run holds still
+        changed = False
+        for s, e in _runs(m):
+            near = np.linalg.norm(xy[s:e] - np.median(xy[s:e], axis=0), axis=-1) <= max_drift
+            if keep is not None:
+                near |= keep[s:e]
+            changed |= not near.all()
+            m[s:e] = near
+        if not changed:
+            break
+    return m
 
 
 def floor_level(ankle_z: np.ndarray, fps: float, ankles_xy: np.ndarray | None = None, h_on: float = 0.05) -> float:

@@ -197,7 +197,8 @@ def retarget_motion(
         level = contact.floor_level(ank[..., 2], fps, ank[..., :2])
         absw[..., 2] -= level - opt.ankle_height
         camera_height = float(opt.ankle_height - level)
-        contacts = contact.detect_contacts(absw[:, list(FEET)], fps, opt.ankle_height)
+        still = contact.still_in_image(points2d, fps)
+        contacts = contact.detect_contacts(absw[:, list(FEET)], fps, opt.ankle_height, still2d=still)
         root_source = "2d"
     else:
         # No 2D: the lower foot stands on the floor; horizontal motion from the planted feet.

@@ -23,6 +23,7 @@ FILES = [
     "tests/test_bpy_keys.py",
     "tests/test_addon.py",
     "tests/test_addon_prefs.py",
+    "tests/test_addon_quality.py",
     "tests/test_bonemap_ui.py",
     "tests/test_e2e.py",
     "tests/test_fingers.py",

@@ -131,7 +131,8 @@ def test_graded_spacing_changes_gradually_around_the_kick() -> None:
     gaps = np.diff(keys).astype(float)
     ratio = np.maximum(gaps[1:] / gaps[:-1], gaps[:-1] / gaps[1:])
     assert ratio.max() < 4, gaps  # 1.5 per sweep, one sweep per pass: no 20 -> 2 cliff
-    assert (np.diff(keys[keys <= 40]) == cfg.base).all() and (np.diff(keys[keys >= 160]) >= cfg.base - 1).all()
+    far_after = keys[keys >= 112 + 2 * cfg.base]  # the kick ends at 112: two base intervals on, the base again
+    assert (np.diff(keys[keys <= cfg.base]) == cfg.base).all() and (np.diff(far_after) >= cfg.base - 1).all()
     assert len(keys) < 200 / 6  # still far from every frame
 
 
@@ -145,3 +146,13 @@ def test_interval_motion_and_baseline_helpers() -> None:
     assert effective_stride(100, 8) == 12.5
     with pytest.raises(ValueError):
         AutoStride(threshold=0)
+
+
+def test_first_pass_spacing_is_in_seconds_for_the_clips_rate() -> None:
+    cfg = AutoStride()
+    assert cfg.at_fps(30).base == 24 and cfg.at_fps(60).base == 48 and cfg.at_fps(25).base == 20
+    assert cfg.at_fps(5).base == 4 and AutoStride(min_gap=3).at_fps(2).base == 3  # never below the min gap
+    assert cfg.at_fps(0).base == cfg.at_fps(float("nan")).base == cfg.base  # unknown rate: `base` frames
+    assert AutoStride(base=20, base_seconds=None).at_fps(60).base == 20
+    with pytest.raises(ValueError):
+        AutoStride(base_seconds=0)

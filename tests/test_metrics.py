@@ -62,3 +62,12 @@ def test_acceleration_uses_only_evenly_spaced_triples():
     acc = acceleration_ms2(x, t, 5)  # per sample^2 = 0.01 * 25
     assert abs(acc - 16 / 17 * 0.25) < 1e-9
     assert np.isnan(acceleration_ms2(x[:3], np.array([0, 5, 15]), 5))
+
+
+def test_motion_range_shows_damped_motion():
+    rng = np.random.default_rng(0)
+    gt = np.cumsum(rng.normal(0, 0.01, (60, 17, 3)), axis=0)
+    mean = gt.mean(axis=0)
+    assert abs(M.motion_range(gt + 0.05, gt) - 100.0) < 1e-6  # an offset moves as far
+    assert abs(M.motion_range(mean + 0.3 * (gt - mean), gt) - 30.0) < 1e-6  # shrunk towards the mean pose
+    assert M.motion_range(np.repeat(mean[None], 60, 0), gt) < 1e-9  # a frozen pose

@@ -108,3 +108,34 @@ def test_grounding_keeps_everything_above_the_floor(walk) -> None:
     assert np.abs(extra[:85]).max() == 0.0 and np.abs(extra[145:]).max() == 0.0  # only around the glitch
     assert extra[100:130].min() >= 0.1 - 0.02
     assert np.abs(np.diff(lift)).max() < 0.05  # eased in, not snapped
+
+
+def _lean_deg(joints: np.ndarray) -> np.ndarray:
+    """Thorax-over-ankles angle from vertical per frame (degrees)."""
+    v = joints[:, J["Thorax"]] - 0.5 * (joints[:, J["LAnkle"]] + joints[:, J["RAnkle"]])
+    return np.degrees(np.arccos(v[:, 2] / np.linalg.norm(v, axis=1)))
+
+
+def test_sliding_stance_feet_are_not_pinned_into_a_lean(walk) -> None:
+    """A lifter that damps the legs (what a v2 candidate did: extremities at ~0.3x the true speed) leaves the
+    stance feet sliding at walking speed; the lock must not pin them for the whole walk and drag the body."""
+    world, fps = walk
+    rel, p2, cam = _noisy_capture(world, fps)
+    damped = rel[:, :1] + 0.3 * (rel - rel[:, :1] - (rel - rel[:, :1]).mean(0)) + (rel - rel[:, :1]).mean(0)
+    locked = retarget_motion(damped, fps=fps, points2d=p2, image_size=cam.image_size)
+    free = retarget_motion(
+        damped, fps=fps, points2d=p2, image_size=cam.image_size, options=RetargetOptions(foot_lock=False)
+    )
+    lean, lean_free = np.median(_lean_deg(locked.joints)), np.median(_lean_deg(free.joints))
+    drift = [
+        np.linalg.norm(free.joints[s:e, a, :2] - np.median(free.joints[s:e, a, :2], axis=0), axis=-1).max()
+        for f, a in enumerate(FEET)
+        for s, e in contact._runs(locked.contacts[:, f])
+    ]
+    print(
+        f"damped legs: contact fraction {locked.contacts.mean(0).round(2)}, median lean locked {lean:.1f} deg vs "
+        f"unlocked {lean_free:.1f} deg, largest pin drift {max(drift, default=0) * 1e3:.0f} mm"
+    )
+    assert locked.contacts.mean() < 0.6  # not "planted" for the whole walk
+    assert max(drift, default=0.0) < 0.3  # was the whole walk (1.9 m); 2D-still frames may pass MAX_DRIFT
+    assert lean < lean_free + 3.0

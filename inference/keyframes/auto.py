@@ -6,8 +6,9 @@ rate could follow the motion speed; `uplift()` already takes key-frames at any t
 of frames is needed. The rule (`refine`) is a pure function of the 2D seen so far, so the benchmark
 (bench/adaptive_stride.py) and the tests run exactly what the pipeline runs, on synthetic 2D.
 
-How: pass 1 runs MediaPipe on every `base`-th frame. Between two neighbouring key-frames where the person
-moved more than `threshold` body heights, ceil(motion / threshold) - 1 frames are added, evenly spaced
+How: pass 1 runs MediaPipe on every `base`-th frame (`base_seconds` apart at the clip's rate, `at_fps`).
+Between two neighbouring key-frames where the person moved more than `threshold` body heights,
+ceil(motion / threshold) - 1 frames are added, evenly spaced
 (never closer than `min_gap`); a later pass decodes only those frames and checks the new, shorter intervals
 again (bisection with a proportional first step), at most `passes` passes in all. Motion is measured on
 the pose (joints relative to the pelvis) plus the pelvis' own travel, in body heights, so it does not depend
@@ -17,18 +18,19 @@ other across each refined interval's borders (the lifter was trained on near-eve
 Where the person was found on one side of an interval only, its middle is fetched too, to find where the
 person was lost or came back.
 
-What it buys (BENCHMARKS.md, synthetic clips): on still footage about half the MediaPipe calls of stride 10
+What it buys (BENCHMARKS.md, synthetic clips): on still footage 2.3x fewer MediaPipe calls than stride 10
 at the same error; on fast footage more calls than stride 10 and a lower error, but *not* a lower error
-than the same number of calls spread evenly: placing key-frames by 2D motion does not beat even spacing
-with this model (even a 2D oracle did not). A motion that starts and ends between two first-pass
-key-frames (20 frames apart) is not seen at all.
+than the same number of calls spread evenly: placing key-frames by motion does not beat even spacing with
+this lifter (bench/adaptive_limits.py: every frame is only ~3 % better than even spacing at auto's cost,
+and a ground-truth oracle that moves calls between seconds loses to even spacing). A motion that starts
+and ends between two first-pass key-frames (0.8 s apart) is not seen at all.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -40,19 +42,31 @@ Observe = Callable[[list[int]], tuple[np.ndarray, np.ndarray]]
 
 @dataclass(frozen=True)
 class AutoStride:
-    """Settings of `--stride auto` (defaults chosen on training-split mocap, see BENCHMARKS.md)."""
+    """Settings of `--stride auto` (defaults chosen on training-split mocap, see BENCHMARKS.md; the first
+    pass moved from 20 frames to 0.8 s = 24 frames at 30 fps when the landmark model was remeasured)."""
 
-    base: int = 20  # stride of the first pass
+    base: int = 24  # stride of the first pass, frames (the pipeline sets it from base_seconds, `at_fps`)
     threshold: float = 0.2  # body heights of 2D motion between neighbouring key-frames that asks for more
     min_gap: int = 2  # frames: added key-frames are never closer than this
     passes: int = 3  # passes over the clip at most, the first included
     root_weight: float = 0.5  # how much the pelvis' own travel counts next to the pose change
     edges: bool = True  # fetch the middle of an interval with the person on one side only
     grade: float = 1.5  # neighbouring key-frame spacings differ by at most this factor (<= 1: off)
+    base_seconds: float | None = 0.8  # first-pass spacing in seconds for a clip's rate; None: `base` frames
 
     def __post_init__(self) -> None:
         if self.base < 1 or self.min_gap < 1 or self.passes < 1 or not self.threshold > 0:
             raise ValueError(f"invalid AutoStride settings: {self}")
+        if self.base_seconds is not None and not self.base_seconds > 0:
+            raise ValueError(f"invalid AutoStride settings: {self}")
+
+    def at_fps(self, fps: float) -> AutoStride:
+        """These settings for a clip of `fps` frames per second: the first pass `base_seconds` apart (why: a
+        still second costs the same calls at 5 fps and at 60 fps; a fixed 30 frames would be 6 s at 5 fps,
+        long enough to miss whole squats). An unknown rate keeps `base`."""
+        if self.base_seconds is None or not (fps and math.isfinite(fps) and fps > 0):
+            return self
+        return replace(self, base=max(self.min_gap, round(self.base_seconds * fps)))
 
 
 def body_scale(points: np.ndarray) -> np.ndarray:

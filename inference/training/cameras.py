@@ -2,8 +2,9 @@
 
 World: metres, +Y up. Camera: x right, y down, z forward (the contract's camera coordinates).
 Per window: a random image size (landscape, portrait, square), 35 mm-equivalent focal length 16-100 mm
-(wide to tele), camera height 0.3-2.5 m, any azimuth, distance chosen so the person fills 35-90 % of the
-image height over the whole window, and the person placed off-centre within the margins with a small roll.
+(wide to tele), camera height 0.3-3.5 m (a phone held high, a shelf, a balcony), any azimuth, distance chosen
+so the person fills 35-90 % of the image height over the whole window, and the person placed off-centre
+within the margins with a roll of up to 8 degrees.
 """
 
 from __future__ import annotations
@@ -71,10 +72,10 @@ def random_cameras(
     rng: np.random.Generator,
     sizes=IMAGE_SIZES,
     focal_mm: tuple[float, float] = (16.0, 100.0),
-    height: tuple[float, float] = (0.3, 2.5),
+    height: tuple[float, float] = (0.3, 3.5),
     fill: tuple[float, float] = (0.35, 0.9),
     offcentre: float = 0.8,
-    roll_deg: float = 5.0,
+    roll_deg: float = 8.0,
 ) -> Cameras:
     """One random camera per window. world: [B, N, 17, 3] (metres, +Y up), the whole window stays in view."""
     b = world.shape[0]

@@ -102,6 +102,7 @@ def score(preds: list[np.ndarray], gts: list[np.ndarray], keys: list[np.ndarray]
         "P-MPJPE": avg(M.p_mpjpe),
         "vel_err": avg(M.velocity_error),
         "acc_err": avg(M.acceleration_error),
+        "range_%": avg(M.motion_range),
         "bone_std": float(np.average([M.bone_length_std(p) for p in preds], weights=w)),
     }
 
@@ -130,7 +131,7 @@ def evaluate(
 
 
 def table(res: dict) -> str:
-    cols = ["MPJPE", "MPJPE_key", "MPJPE_nonkey", "N-MPJPE", "P-MPJPE", "vel_err", "acc_err", "bone_std"]
+    cols = ["MPJPE", "MPJPE_key", "MPJPE_nonkey", "N-MPJPE", "P-MPJPE", "vel_err", "acc_err", "range_%", "bone_std"]
     lines = ["| method | s_in | " + " | ".join(cols) + " |", "|---|---|" + "---|" * len(cols)]
     for method in ("learned", "bilinear"):
         for s_in, m in res[method].items():

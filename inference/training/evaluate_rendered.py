@@ -73,6 +73,7 @@ def _scores(preds: list[np.ndarray], gts: list[np.ndarray]) -> dict[str, float]:
         "MPJPE_limbs": avg(M.mpjpe, LIMBS),
         "P-MPJPE": avg(M.p_mpjpe),
         "acc_err": avg(M.acceleration_error),
+        "range_%": avg(M.motion_range),
     }
 
 
@@ -111,7 +112,7 @@ def evaluate_rendered(
 
 
 def rendered_table(res: dict) -> str:
-    cols = ["MPJPE", "MPJPE_limbs", "P-MPJPE", "acc_err"]
+    cols = ["MPJPE", "MPJPE_limbs", "P-MPJPE", "acc_err", "range_%"]
     lines = ["| s_in | clips | frames | method | " + " | ".join(cols) + " |", "|---|---|---|---|" + "---|" * len(cols)]
     for s_in, r in res.items():
         for method in ("ours", "bilinear", "mediapipe_world"):

@@ -63,6 +63,13 @@ def acceleration(pred: np.ndarray) -> float:
     return float(np.linalg.norm(np.diff(pred, 2, axis=0), axis=-1).mean() * 1000)
 
 
+def motion_range(pred: np.ndarray, gt: np.ndarray) -> float:
+    """How far the joints move around their mean pose relative to the truth (1 = as far; < 1 = damped):
+    position error rewards shrinking uncertain motion, which MPJPE alone does not show. Ratio in %."""
+    p, g = pred - pred.mean(axis=0), gt - gt.mean(axis=0)
+    return float(np.linalg.norm(p, axis=-1).mean() / max(np.linalg.norm(g, axis=-1).mean(), 1e-9) * 100)
+
+
 def bone_lengths(x: np.ndarray) -> np.ndarray:
     """[..., 17, 3] -> [..., 16] bone lengths."""
     return np.stack([np.linalg.norm(x[..., c, :] - x[..., p, :], axis=-1) for c, p in BONES], axis=-1)

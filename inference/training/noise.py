@@ -9,7 +9,8 @@ known exactly (real MediaPipe on the renders; see docs/model.md, "Measured landm
    `inference.pose2d.landmarks.canonical_torso_2d` rebuilds Pelvis/Spine/Thorax in 2D exactly as it does
    for MediaPipe.
 2. `detector_noise`: per-joint Gaussian jitter with the measured sigma (relative to the person's 2D height)
-   scaled per sequence by 0.5-1.5 (image size and sharpness vary), outliers at the measured per-joint rate
+   scaled per sequence by 0.5-1.5 (image size and sharpness vary), split into a slow part (`SLOW_SHARE` of
+   the variance, drifting over ~`SLOW_FRAMES`) and a white part, outliers at the measured per-joint rate
    (~15 % of body height), left/right limb swaps at the measured rate. Lost key-frames (MediaPipe's miss
    rate) are made by the key-mask sampler.
 """
@@ -28,6 +29,11 @@ from .landmark_fit import MEASURED, SWAP_PAIRS, frames
 
 MODEL_FILE = Path(__file__).with_name("landmark_model.json")
 MAX_SPREAD_M = 0.03  # cap on the per-sequence variation of an offset (metres)
+# The measured sigma is the residual around the mean offsets: much of it is pose-dependent bias that drifts
+# with the pose, not frame-to-frame jitter. All-white noise of that size taught the v2 candidate to damp motion
+# (extremities moved at ~0.3x the true speed); the split is assumed, not measured.
+SLOW_SHARE = 0.6  # fraction of the variance that drifts slowly
+SLOW_FRAMES = 10.0  # Gaussian correlation width of the slow part, frames
 _SWAPS = tuple((INDEX[a], INDEX[b]) for a, b in SWAP_PAIRS)
 
 
@@ -69,6 +75,20 @@ def detector_points_3d(cam: np.ndarray, rng: np.random.Generator | None, detecto
     return (cam + moved).astype(np.float32)
 
 
+def slow_noise(shape: tuple[int, ...], rng: np.random.Generator, width: float = SLOW_FRAMES) -> np.ndarray:
+    """Unit-variance Gaussian noise [B, N, ...] correlated along axis 1 over ~width frames."""
+    n = shape[1]
+    pad = int(3 * width)
+    raw = rng.standard_normal((shape[0], n + 2 * pad) + tuple(shape[2:]))
+    t = np.arange(-pad, pad + 1)
+    k = np.exp(-0.5 * (t / width) ** 2)
+    k /= np.sqrt((k**2).sum())  # keeps unit variance
+    out = np.zeros(shape)
+    for i, w in enumerate(k):
+        out += w * raw[:, i : i + n]
+    return out
+
+
 def detector_noise(px: np.ndarray, rng: np.random.Generator, detector: str = "full") -> np.ndarray:
     """Pixel points [B, N, 17, 2] -> noisy copy (see module docstring)."""
     lm = landmark_model(detector)
@@ -78,7 +98,8 @@ def detector_noise(px: np.ndarray, rng: np.random.Generator, detector: str = "fu
     body = np.maximum(body, 20.0)[:, None, None, None]
     scale = rng.uniform(0.5, 1.5, b)[:, None, None, None]
     sig = scale * lm.sigma[None, None, :, None]
-    out = px + rng.standard_normal(px.shape).astype(np.float32) * (sig * body)
+    unit = np.sqrt(1 - SLOW_SHARE) * rng.standard_normal(px.shape) + np.sqrt(SLOW_SHARE) * slow_noise(px.shape, rng)
+    out = px + unit.astype(np.float32) * (sig * body)
     hit = rng.random(px.shape[:3]) < lm.outlier[None, None, :]
     out = np.where(hit[..., None], out + rng.standard_normal(px.shape).astype(np.float32) * 0.15 * body, out)
     swap = rng.random((b, n)) < lm.swap_rate
