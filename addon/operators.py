@@ -48,11 +48,11 @@ def estimate_text(path: str, src: Any) -> str:
         frames = max(0, min(end, frames) - src.frame_start)
     if src.stride_auto:  # the key-frame count depends on the motion: the range seen on still .. busy clips
         strides = job.auto_strides(info.fps)
-        lo, hi = (job.estimate_seconds(frames, s, src.pose_model, info.width, info.height) for s in strides)
+        lo, hi = (job.estimate_seconds(frames, s, src.pose_model, info.width, info.height, src.hands) for s in strides)
         keys_lo, keys_hi = (-(-frames // s) for s in strides)
         secs = f"{job.format_seconds(lo)} to {job.format_seconds(hi)}"
         return f"{frames} frames, auto: {keys_lo}-{keys_hi} key-frames: {secs}"
-    secs = job.estimate_seconds(frames, src.stride, src.pose_model, info.width, info.height)
+    secs = job.estimate_seconds(frames, src.stride, src.pose_model, info.width, info.height, src.hands)
     keys = -(-frames // max(1, src.stride))
     return f"{frames} frames, {keys} key-frames: {job.format_seconds(secs)}"
 

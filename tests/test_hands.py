@@ -143,3 +143,7 @@ def test_cli_and_batch_take_hands(videos_dir: Path, hand_model: Path, tmp_path: 
         cli.build_parser().parse_args([str(videos_dir / CLIP), "--hands", "toes"])
     assert batch.parse_args(["x.mp4", "-o", str(tmp_path), "--hands", "fingers"]).hands == "fingers"
     assert batch.parse_args(["x.mp4", "-o", str(tmp_path)]).hands == "wrists"
+    from addon import job  # the add-on's time estimate counts the hand model only when it runs
+
+    fingers_s, wrists_s = (job.estimate_seconds(300, 10, "full", 1280, 720, h) for h in ("FINGERS", "WRISTS"))
+    assert fingers_s > wrists_s == job.estimate_seconds(300, 10, "full", 1280, 720, "OFF")
