@@ -147,3 +147,12 @@ def test_cli_and_batch_take_hands(videos_dir: Path, hand_model: Path, tmp_path: 
 
     fingers_s, wrists_s = (job.estimate_seconds(300, 10, "full", 1280, 720, h) for h in ("FINGERS", "WRISTS"))
     assert fingers_s > wrists_s == job.estimate_seconds(300, 10, "full", 1280, 720, "OFF")
+
+
+def test_auto_stride_refining_passes_look_for_hands_too(videos_dir: Path, hand_model: Path) -> None:
+    res = inference.capture(videos_dir / CLIP, "auto", hands="fingers", hand_model=hand_model, frame_range=(0, 41))
+    keys = res.keyframes
+    refined = np.isin(keys, np.arange(0, 41, res.stride), invert=True)  # added by the refining passes
+    found = np.isfinite(res.hands2d[keys][:, :, 0, 0]).any(axis=1)
+    assert res.stride_mode == "auto" and refined.sum() >= 3 and found.mean() > 0.7, (keys, found)
+    assert found[refined].mean() > 0.7  # the refining passes look for hands like the first one
