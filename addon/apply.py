@@ -13,7 +13,7 @@ from typing import Any
 import bpy
 
 from . import bonemap_ui, check2d, quality_ui
-from ._pkgs import bonemap, bpy_keys, inference
+from ._pkgs import bonemap, bpy_keys, fingers, inference
 from ._pkgs import motion as motion_lib
 from .job import CaptureOptions
 
@@ -31,6 +31,7 @@ def retarget_options(options: CaptureOptions) -> Any:
         assume_level=bool(options.assume_level),
         camera_pitch=options.camera_pitch,
         camera_roll=options.camera_roll,
+        hands=str(options.hands).lower(),
     )
 
 
@@ -159,6 +160,21 @@ def frame_step(scene: Any, capture_fps: float) -> tuple[float, str]:
     )
 
 
+def finger_pose(options: CaptureOptions, result: Any, rest: Any, bmap: dict[str, Any], warnings: list[str]) -> Any:
+    """Finger rotations when the user asked for fingers and the capture has hand landmarks, else None."""
+    hands3d = getattr(result, "hands3d", None)
+    if str(options.hands).upper() != "FINGERS" or hands3d is None:
+        return None
+    if not any(s in bmap for s in fingers.FINGER_SEGMENTS):
+        warnings.append("Hands: the rig has no finger bones in its bone map; fingers are not animated.")
+        return None
+    pose = fingers.finger_rotations(rest, bmap, hands3d, result.keyframes, float(result.fps))
+    for s, side in enumerate(("left", "right")):
+        if not pose.found[:, s].any():
+            warnings.append(f"Hands: the {side} hand was not found on any key-frame; its fingers stay at rest.")
+    return pose
+
+
 def apply_capture(context: Any, result: Any, options: CaptureOptions) -> Applied:
     """Retarget `result` (a CaptureResult) and key it onto the target rig or a new armature."""
     scene = context.scene
@@ -181,6 +197,8 @@ def apply_capture(context: Any, result: Any, options: CaptureOptions) -> Applied
         obj = target or bpy_keys.build_default_armature(
             name, motion.bone_lengths, collection=scene.collection, ankle_height=ankle
         )
+        if target is None and str(options.hands).upper() == "FINGERS":
+            bpy_keys.add_finger_bones(obj)
         rest = bpy_keys.rig_rest(obj)
         source, bmap, constants, map_warnings = choose_bonemap(obj, rest)
         warnings.extend(map_warnings)
@@ -206,6 +224,7 @@ def apply_capture(context: Any, result: Any, options: CaptureOptions) -> Applied
             frame_start=first,
             frame_step=step,
             ankle_height=ankle,
+            extra=finger_pose(options, result, rest, bmap, warnings),
         )
         check = None
         if options.check_2d:

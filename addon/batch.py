@@ -129,6 +129,7 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         "assume_level": args.assume_level,
         "camera_pitch": args.camera_pitch,
         "camera_roll": args.camera_roll,
+        "hands": args.hands,
         "rig": str(args.rig.resolve()) if args.rig else None,
         "rig_object": args.rig_object,
         "overwrite": args.overwrite,

@@ -114,6 +114,7 @@ def _capture(job: dict[str, Any]) -> dict[str, Any]:
         assume_level=o["assume_level"],
         camera_pitch=o["camera_pitch"],
         camera_roll=o["camera_roll"],
+        hands=o.get("hands", "wrists").upper(),
         extra={"max_people": o["max_people"]},
     )
     capture_job = job_mod.CaptureJob(options, on_progress=_Progress(clip.name))

@@ -180,8 +180,12 @@ class _RigOperator:
 
 
 def _missing(bmap: dict[str, Any]) -> str:
-    gone = [s for s in bonemap_lib().SEGMENT_NAMES if s not in bmap]
-    return f" (not mapped: {', '.join(gone)})" if gone else ""
+    """Body segments left unmapped by name; finger slots (optional) only as a count."""
+    lib = bonemap_lib()
+    gone = [s for s in lib.BODY_SEGMENT_NAMES if s not in bmap]
+    n = sum(s in bmap for s in lib.FINGER_SEGMENTS)
+    fingers = f"; {n} of {len(lib.FINGER_SEGMENTS)} finger bones" if n else "; no finger bones"
+    return fingers + (f" (not mapped: {', '.join(gone)})" if gone else "")
 
 
 class UPLIFT_OT_bonemap_guess(_RigOperator, bpy.types.Operator):
@@ -203,8 +207,9 @@ class UPLIFT_OT_bonemap_guess(_RigOperator, bpy.types.Operator):
         for w in warnings:
             self.report({"WARNING"}, w)
         how = "guessed from bone names" if source == "guessed from bone names" else f"from preset '{source}'"
-        n = len(bonemap_lib().SEGMENT_NAMES)
-        self.report({"INFO"}, f"Bone map of '{obj.name}' {how}: {len(bmap)} of {n} segments{_missing(bmap)}")
+        n = len(bonemap_lib().BODY_SEGMENT_NAMES)
+        body = sum(s in bmap for s in bonemap_lib().BODY_SEGMENT_NAMES)
+        self.report({"INFO"}, f"Bone map of '{obj.name}' {how}: {body} of {n} segments{_missing(bmap)}")
         return {"FINISHED"}
 
 
@@ -255,7 +260,7 @@ class UPLIFT_OT_bonemap_load(_RigOperator, bpy.types.Operator):
             self.report({"ERROR"}, f"None of the bones of preset '{name}' exist in '{obj.name}'; nothing changed.")
             return {"CANCELLED"}
         store_map(obj, bmap, p.constants, p.name)
-        lost = [s for s in p.bonemap if s not in bmap]
+        lost = [s for s in p.bonemap if s not in bmap and s not in bonemap_lib().FINGER_SEGMENTS]
         if lost:
             self.report(
                 {"WARNING"},

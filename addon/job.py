@@ -29,6 +29,7 @@ DEFAULT_COSTS: dict[str, float] = {
     "decode_per_mpix_frame": 0.004,
     "pose2d_full": 0.022,
     "pose2d_lite": 0.015,
+    "hands_per_keyframe": 0.03,  # HandLandmarker on both hands (Hands: Fingers); BENCHMARKS.md "Hands"
     "uplift_per_frame": 0.002,
     "retarget_per_frame": 0.002,
 }
@@ -61,6 +62,7 @@ class CaptureOptions:
     assume_level: bool = False  # trust a level camera instead of measuring its tilt
     camera_pitch: float | None = None  # degrees (+ = looking up); None = estimate it
     camera_roll: float | None = None  # degrees (+ = turned counter-clockwise seen from behind); None = estimate
+    hands: str = "WRISTS"  # "OFF" | "WRISTS" | "FINGERS" (only FINGERS runs HandLandmarker)
     extra: dict[str, Any] = field(default_factory=dict)  # passed through to inference.capture
 
 
@@ -70,7 +72,12 @@ def _model_key(pose_model: str) -> str:
 
 
 def estimate_seconds(
-    frame_count: int, stride: int, pose_model: str = "full", width: int = 1280, height: int = 720
+    frame_count: int,
+    stride: int,
+    pose_model: str = "full",
+    width: int = 1280,
+    height: int = 720,
+    hands: str = "WRISTS",
 ) -> float:
     """Expected run time of a capture: decoding every frame, 2D pose on every stride-th, uplift + keys per frame.
 
@@ -83,6 +90,7 @@ def estimate_seconds(
     return (
         frame_count * mpix * _costs["decode_per_mpix_frame"]
         + keyframes * _costs[_model_key(pose_model)]
+        + (keyframes * _costs["hands_per_keyframe"] if str(hands).upper() == "FINGERS" else 0.0)
         + frame_count * (_costs["uplift_per_frame"] + _costs["retarget_per_frame"])
     )
 
@@ -107,6 +115,8 @@ def learn(
         blend("decode_per_mpix_frame", timings["decode"] / frame_count / mpix)
     if keyframes > 0 and "pose2d" in timings:
         blend(_model_key(pose_model), timings["pose2d"] / keyframes)
+    if keyframes > 0 and timings.get("hands", 0.0) > 0:
+        blend("hands_per_keyframe", timings["hands"] / keyframes)
     if frame_count > 0 and "uplift" in timings:
         blend("uplift_per_frame", timings["uplift"] / frame_count)
     if frame_count > 0 and retarget_seconds is not None:
@@ -162,6 +172,7 @@ class CaptureJob:
                 person=o.person,
                 frame_range=o.frame_range,
                 device=o.device,
+                hands=o.hands.lower(),
                 progress=self._progress,
                 should_cancel=self._cancel.is_set,
                 **o.extra,

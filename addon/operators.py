@@ -48,11 +48,11 @@ def estimate_text(path: str, src: Any) -> str:
         frames = max(0, min(end, frames) - src.frame_start)
     if src.stride_auto:  # the key-frame count depends on the motion: the range seen on still .. busy clips
         strides = job.auto_strides(info.fps)
-        lo, hi = (job.estimate_seconds(frames, s, src.pose_model, info.width, info.height) for s in strides)
+        lo, hi = (job.estimate_seconds(frames, s, src.pose_model, info.width, info.height, src.hands) for s in strides)
         keys_lo, keys_hi = (-(-frames // s) for s in strides)
         secs = f"{job.format_seconds(lo)} to {job.format_seconds(hi)}"
         return f"{frames} frames, auto: {keys_lo}-{keys_hi} key-frames: {secs}"
-    secs = job.estimate_seconds(frames, src.stride, src.pose_model, info.width, info.height)
+    secs = job.estimate_seconds(frames, src.stride, src.pose_model, info.width, info.height, src.hands)
     keys = -(-frames // max(1, src.stride))
     return f"{frames} frames, {keys} key-frames: {job.format_seconds(secs)}"
 
@@ -88,9 +88,16 @@ class UPLIFT_OT_capture_video(bpy.types.Operator):
         except inference.UpliftError as exc:  # no MediaPipe bundle: the message says where to put one
             self.report({"ERROR"}, str(exc))
             return None
-        return props.to_options(
+        options = props.to_options(
             self, bpy.path.abspath(self.filepath), device=prefs.device(context), pose_model=pose_model
         )
+        if options.hands == "FINGERS":  # the hand bundle: $UPLIFT_HAND_MODEL, else the add-on's models folder
+            try:
+                options.extra["hand_model"] = str(inference.resolve_hand_model(cache_dir=prefs.models_dir()))
+            except inference.UpliftError as exc:
+                self.report({"ERROR"}, str(exc))
+                return None
+        return options
 
     def _check(self, context: Any) -> str:
         """Refuse early with a message the user can act on, before any work is done."""

@@ -90,7 +90,10 @@ def draw_bonemap(layout: Any, context: Any, obj: Any) -> None:
     col.use_property_split = True
     col.use_property_decorate = False
     segments = bm.bonemap_lib().SEGMENT_NAMES
+    first_finger = bm.bonemap_lib().FINGER_SEGMENTS[0]
     for seg in segments:
+        if seg == first_finger:  # the 30 optional finger slots (Hands: Fingers) after the body
+            col.label(text="Fingers (optional: Hands = Fingers)", icon="VIEW_PAN")
         rows = [i for i, e in enumerate(entries) if e.segment == seg]
         if not rows:  # only when the map was filled by a script: offer to add the segment
             r = col.row(align=True)

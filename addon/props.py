@@ -121,6 +121,15 @@ def capture_props() -> dict[str, Any]:
                 "behind it (verticals in the picture lean to the right)"
             ),
         ),
+        "hands": EnumProperty(
+            name="Hands",
+            default="WRISTS",
+            items=[
+                ("OFF", "Off", "Leave hands and wrists at rest"),
+                ("WRISTS", "Wrists", "Turn the wrists and forearms from the pose's hand landmarks"),
+                ("FINGERS", "Fingers", "Wrists, and fingers from MediaPipe's hand model on the key-frames (slower)"),
+            ],
+        ),
         "check_2d": BoolProperty(
             name="2D Check",
             default=False,
@@ -157,6 +166,7 @@ def to_options(src: Any, video: str, device: str = "auto", pose_model: str | Non
         assume_level=bool(src.assume_level),
         camera_pitch=float(src.camera_pitch) if src.camera_override else None,
         camera_roll=float(src.camera_roll) if src.camera_override else None,
+        hands=str(src.hands),
     )
 
 
@@ -175,6 +185,7 @@ def draw_options(layout: Any, src: Any, context: Any) -> None:
     col.prop(src, "smoothing", slider=True)
     col.prop(src, "root_motion")
     col.prop(src, "foot_locking")
+    col.prop(src, "hands")
     col.prop(src, "person")
     if src.person == "rank":
         col.prop(src, "person_rank")

@@ -7,6 +7,8 @@ and ends with `speedup_s10=X decode_ratio_s20=Y` for the 1768x994 clip.
 
     .venv/bin/python bench/speed.py                    # all clips in ../shared/videos
     .venv/bin/python bench/speed.py --clips a.mp4 --strides 1,10 --no-write
+    .venv/bin/python bench/speed.py --hands off,fingers --strides 10 --clips ../shared/videos/01_squats*.mp4
+        # the cost of finger capture: its own section of BENCHMARKS.md (target: fingers <= 1.4 x off)
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ def worker_decode(clip: str, mode: str) -> dict:
     return {"mode": mode, "frames": n, "wall": wall, "imports": imports, "rss": _peak_rss_mb()}
 
 
-def worker_pipeline(clip: str, stride: int, weights: str | None, pose_model: str) -> dict:
+def worker_pipeline(clip: str, stride: int, weights: str | None, pose_model: str, hands: str = "wrists") -> dict:
     t = time.perf_counter()
     import inference
     from inference import capture
@@ -75,7 +77,7 @@ def worker_pipeline(clip: str, stride: int, weights: str | None, pose_model: str
 
     imports = time.perf_counter() - t
     info = probe(clip)
-    kw = {"pose_model": pose_model, "weights": weights}
+    kw = {"pose_model": pose_model, "weights": weights, "hands": hands}
     # Warm-up: MediaPipe graph, lifter weights (cached per process), torch kernels. Long enough to find
     # somebody on a few key-frames.
     t = time.perf_counter()
@@ -100,12 +102,15 @@ def worker_pipeline(clip: str, stride: int, weights: str | None, pose_model: str
         "warmup": warmup,
         "duration": float(result.timestamps[-1] + 1.0 / result.fps),
         "rss": _peak_rss_mb(),
+        "hands": hands,
+        "hands_found": int(sum(int((r == r).sum()) for r in result.hands2d[result.keyframes][:, :, 0, 0].T)),
     }
 
 
 def _run_worker(args: list[str]) -> dict:
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     env.setdefault("UPLIFT_POSE_MODEL", str(SHARED / "models"))
+    env.setdefault("UPLIFT_HAND_MODEL", str(SHARED / "models"))
     proc = subprocess.run(
         [sys.executable, __file__, "--worker", *args], capture_output=True, text=True, env=env, cwd=REPO
     )
@@ -186,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=str(REPO / "BENCHMARKS.md"))
     p.add_argument("--no-write", action="store_true", help="print only, do not write BENCHMARKS.md")
     p.add_argument("--note", default="", help="free text on the conditions, written into BENCHMARKS.md")
+    p.add_argument("--repeat", type=int, default=1, help="--hands: runs per row, the fastest is kept")
+    p.add_argument("--hands", default="", help="e.g. off,fingers: the hands cost table instead of the speed table")
     p.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
 
@@ -194,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         if kind == "decode":
             res = worker_decode(clip, rest[0])
         else:
-            res = worker_pipeline(clip, int(rest[0]), args.weights, args.pose_model)
+            res = worker_pipeline(clip, int(rest[0]), args.weights, args.pose_model, args.hands or "wrists")
         print("RESULT " + json.dumps(res), flush=True)
         return 0
 
@@ -204,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     clips = [Path(c) for c in args.clips] if args.clips else sorted((SHARED / "videos").glob("*.mp4"))
     strides = [int(s) for s in args.strides.split(",")]
     extra = ["--weights", args.weights] if args.weights else []
+    if args.hands:
+        return hands_bench(clips, strides, args, extra)
     sections, headline = [], None
     t_all = time.perf_counter()
     for clip in clips:
@@ -225,6 +234,59 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_write:
         write_markdown(Path(args.out), sections, last, elapsed, args)
     print(last)
+    return 0
+
+
+def hands_bench(clips: list[Path], strides: list[int], args: argparse.Namespace, extra: list[str]) -> int:
+    """Whole capture with each --hands mode, per clip and stride; ratio to the first mode (e.g. off)."""
+    from inference.video import probe
+
+    modes = [m.strip() for m in args.hands.split(",") if m.strip()]
+    lines = [
+        "| clip | s_in | hands | key-frames | hands found (of 2 x key-frames) | pose2d | hands | **total ms/frame** "
+        "| × vs " + modes[0] + " |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    t_all = time.perf_counter()
+    for clip in clips:
+        frames = probe(clip).frame_count
+        for s in strides:
+            runs: dict[str, dict] = {}
+            for _ in range(max(1, args.repeat)):  # modes alternate, so a load spike hits both alike
+                for mode in modes:
+                    cmd = ["pipeline", str(clip), str(s), "--pose-model", args.pose_model, "--hands", mode, *extra]
+                    r = _run_worker(cmd)
+                    if mode not in runs or r["wall"] < runs[mode]["wall"]:
+                        runs[mode] = r
+            base = runs[modes[0]]["wall"]
+            for mode in modes:
+                r = runs[mode]
+                tm = r["timings"]
+
+                def ms(v: float, n: int = frames) -> float:
+                    return 1000.0 * v / n
+
+                lines.append(
+                    f"| {clip.name} | {s} | {mode} | {r['keyframes']} | {r['hands_found']} | {ms(tm['pose2d']):.2f} | "
+                    f"{ms(tm.get('hands', 0.0)):.2f} | **{ms(r['wall']):.2f}** | {r['wall'] / base:.2f} |"
+                )
+                print(lines[-1], file=sys.stderr, flush=True)
+    body = f"""## Hands (`bench/speed.py --hands {args.hands}`)
+
+Run {time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())} ({time.perf_counter() - t_all:.0f} s).
+Conditions: {conditions()}. MediaPipe pose model `{args.pose_model}`, hand model from $UPLIFT_HAND_MODEL.
+{args.note}
+
+Milliseconds per video frame of a warm `inference.capture()`, each run in a fresh process (as above); the
+fastest of {args.repeat} run(s) per row, the modes alternating.
+`hands` = MediaPipe HandLandmarker on crops around the pose's hands on the key-frames (counted apart from
+`pose2d`). Target (issue 9): at s_in=10, fingers ≤ 1.4 × off.
+
+{chr(10).join(lines)}
+"""
+    print(body)
+    if not args.no_write:
+        update_benchmarks(Path(args.out), "speed_hands", body)
     return 0
 
 

@@ -4,6 +4,7 @@ Public API:
     uplift(points_2d, image_size=(w, h), fps=fps) -> np.ndarray [T, 17, 3]
     capture(video_path, stride=10 | "auto", ...) -> CaptureResult (result.report: QualityReport)
     probe(video_path) -> VideoInfo;  resolve_pose_model(...) / fetch_pose_model(...) -> Path (POSE_MODEL_VARIANTS)
+    resolve_hand_model(...) -> Path: the HandLandmarker bundle for capture(hands="fingers")
 The stages, one subpackage each: video/ (decode), pose2d/ (MediaPipe, tracking, landmarks, bundle),
 lift/ (the model and its weights); pipeline.py runs them, result.py is what they hand on; training/ is
 the training side (not shipped). Heavy imports (torch, mediapipe, cv2) happen on first use, so importing
@@ -34,6 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .pose2d.bundle import VARIANTS as POSE_MODEL_VARIANTS
     from .pose2d.bundle import fetch_pose_model as fetch_pose_model
     from .pose2d.bundle import resolve_pose_model as resolve_pose_model
+    from .pose2d.hand_bundle import resolve_hand_model as resolve_hand_model
     from .video import VideoInfo as VideoInfo
     from .video import probe as probe
 
@@ -46,6 +48,7 @@ _LAZY = {
     "resolve_pose_model": (".pose2d.bundle", "resolve_pose_model"),
     "fetch_pose_model": (".pose2d.bundle", "fetch_pose_model"),
     "POSE_MODEL_VARIANTS": (".pose2d.bundle", "VARIANTS"),
+    "resolve_hand_model": (".pose2d.hand_bundle", "resolve_hand_model"),
 }
 
 __all__ = [

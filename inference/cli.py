@@ -196,6 +196,7 @@ def _run(args: argparse.Namespace) -> int:
                 max_people=args.max_people,
                 allow_download=args.allow_download,
                 backend=args.backend,
+                hands=args.hands,
             )
         except PartialCaptureError as exc:
             if bar:

@@ -74,6 +74,9 @@ def frames(text: str) -> tuple[int, int | None]:
     return start, stop
 
 
+HANDS = ("off", "wrists", "fingers")
+
+
 def add_capture_options(ap: argparse.ArgumentParser) -> None:
     """The options of one capture, spelled the same in both CLIs (dest names: stride, pose_model, person,
     max_people, frames, device)."""
@@ -111,4 +114,10 @@ def add_capture_options(ap: argparse.ArgumentParser) -> None:
         help="capture only these video frames (STOP exclusive, may be empty for the end: 30:300, 30:)",
     )
     ap.add_argument("--device", default="auto", choices=DEVICES, help="where the 3D model runs (default auto)")
+    ap.add_argument(
+        "--hands",
+        choices=HANDS,
+        default="wrists",
+        help="off | wrists (default) | fingers: also run MediaPipe's hand model on the key-frames and key fingers",
+    )
     ap.add_argument("--overwrite", action="store_true", help="replace existing output files")

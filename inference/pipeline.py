@@ -19,7 +19,18 @@ import numpy as np
 from .errors import CaptureCancelled, NoPersonError, PartialCaptureError, UpliftError, VideoError
 from .keyframes import AutoStride, refine_loop
 from .keyframes.passes import KeyframePass, PassSpec, run_pass
-from .pose2d import NUM_LANDMARKS, PoseDetector, Track, choose_track, mediapipe33_to_h36m17, resolve_pose_model
+from .pose2d import (
+    NUM_LANDMARKS,
+    HandDetector,
+    PoseDetector,
+    Track,
+    WithHands,
+    choose_track,
+    mediapipe33_to_h36m17,
+    resolve_hand_model,
+    resolve_pose_model,
+)
+from .pose2d.hands import hands_on_grid
 from .quality import Evidence, assess
 from .result import CaptureResult, CaptureStats, Selection, Timings
 from .skeleton import NUM_JOINTS
@@ -28,6 +39,14 @@ from .video import VideoInfo, probe
 Progress = Callable[[str, int, int], None]
 Lifter = Callable[..., np.ndarray]
 AUTO_SHARE = 0.6  # share of the 2D progress bar the first pass of `stride="auto"` fills
+HANDS = ("off", "wrists", "fingers")  # what capture(hands=) accepts; only "fingers" runs HandLandmarker
+
+
+def _hands(hands: str) -> str:
+    mode = str(hands).strip().lower()
+    if mode not in HANDS:
+        raise UpliftError(f"hands must be one of {', '.join(HANDS)}, not {hands!r}")
+    return mode
 
 
 def _stride(stride: int | str) -> int | str:
@@ -59,6 +78,8 @@ def capture(
     lifter: Lifter | None = None,
     auto: AutoStride | None = None,
     backend: str = "auto",
+    hands: str = "wrists",
+    hand_model: str | os.PathLike | None = None,
 ) -> CaptureResult:
     """Capture the 3D motion of one person in a clip; `result.report` says how far to trust it.
 
@@ -73,10 +94,14 @@ def capture(
     weights / device / backend: passed to the lifting model (backend: 'auto' | 'onnx' | 'torch'; 'auto' runs
         ONNX Runtime without importing torch when the shipped export matches the weights).
         lifter: replaces `inference.uplift` (tests, experiments).
+    hands: "off" | "wrists" | "fingers". Only "fingers" runs MediaPipe HandLandmarker (on key-frames, in
+        crops around the pose's hands) and fills `hands2d` / `hands3d`; "off" / "wrists" only tell the
+        retarget whether to drive the wrists. hand_model: the hand bundle (pose2d.hand_bundle resolves it).
     Raises VideoError, PoseModelError, NoPersonError, WeightsError, CaptureCancelled, PartialCaptureError.
     """
     t_start = time.perf_counter()
     stride = _stride(stride)
+    hands = _hands(hands)
     if not (
         person in ("largest", "central")
         or (isinstance(person, (int, np.integer)) and not isinstance(person, bool) and person >= 0)
@@ -96,8 +121,17 @@ def capture(
         pose_model, allow_download=allow_download, cache_dir=None if pose_cache_dir is None else Path(pose_cache_dir)
     )
 
-    def detector() -> PoseDetector:  # one per pass: MediaPipe's VIDEO mode needs increasing timestamps
-        return PoseDetector(model_path, num_poses=max(1, int(max_people)))
+    hand_path = None
+    if hands == "fingers":
+        hand_path = resolve_hand_model(
+            hand_model,
+            allow_download=allow_download,
+            cache_dir=None if pose_cache_dir is None else Path(pose_cache_dir),
+        )
+
+    def detector() -> PoseDetector | WithHands:  # one per pass: MediaPipe's VIDEO mode needs increasing times
+        pose = PoseDetector(model_path, num_poses=max(1, int(max_people)))
+        return pose if hand_path is None else WithHands(pose, HandDetector(hand_path))
 
     def first_progress(row: int) -> None:
         if progress is not None:
@@ -141,7 +175,8 @@ def capture(
     quality_s = time.perf_counter() - t0
     timings = Timings(
         decode=run.decode_s,
-        pose2d=run.pose_s,
+        pose2d=run.pose_s - run.hands_s,
+        hands=run.hands_s,
         select=select_s,
         uplift=uplift_s,
         quality=quality_s,
@@ -156,6 +191,7 @@ def capture(
         frame_start=start,
         stride_mode="fixed" if cfg is None else "auto",
         report=report,
+        hands=hands,
     )
     if run.error is not None:
         result.warnings.append(str(run.error))
@@ -170,7 +206,7 @@ def _refine(
     person: str | int,
     cfg: AutoStride,
     start: int,
-    detector: Callable[[], PoseDetector],
+    detector: Callable[[], PoseDetector | WithHands],
     progress: Progress | None,
     should_cancel: Callable[[], bool] | None,
 ) -> None:
@@ -270,6 +306,7 @@ def select_person(run: KeyframePass, info: VideoInfo, person: str | int) -> Sele
     detected = np.isfinite(lm33[:, :, :2]).all(axis=(1, 2))
     points2d = np.full((T, NUM_JOINTS, 2), np.nan, np.float32)
     world3d = np.full((T, NUM_JOINTS, 3), np.nan, np.float32)
+    hands2d, hands3d = hands_on_grid(track.items if track is not None else {}, kf, T)
     points2d[kf] = mediapipe33_to_h36m17(lm33[:, :, :2])
     world3d[kf] = mediapipe33_to_h36m17(w33)
     rest = [tr for tr in tracker.tracks if tr is not track and len(tr.items) >= 2]
@@ -302,6 +339,8 @@ def select_person(run: KeyframePass, info: VideoInfo, person: str | int) -> Sele
         warnings=tuple(warnings),
         crowding=crowding,
         others=others,
+        hands2d=hands2d,
+        hands3d=hands3d,
     )
 
 

@@ -45,7 +45,7 @@ class CaptureStats:
 
 @dataclass(frozen=True)
 class Timings:
-    """Seconds per stage: decoding, MediaPipe, choosing the person, lifting, the quality report, the whole."""
+    """Seconds per stage: decoding, MediaPipe pose, hands, choosing the person, lifting, the report, the whole."""
 
     decode: float = 0.0
     pose2d: float = 0.0
@@ -53,6 +53,7 @@ class Timings:
     uplift: float = 0.0
     total: float = 0.0
     quality: float = 0.0
+    hands: float = 0.0  # HandLandmarker on key-frames (hands="fingers"; not part of pose2d)
 
     def as_dict(self) -> dict[str, float]:
         return dataclasses.asdict(self)
@@ -79,6 +80,8 @@ class Selection:
     warnings: tuple[str, ...] = ()
     crowding: np.ndarray = field(default_factory=lambda: np.zeros(0))  # [K] nearest other person, body heights
     others: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # [K] other people seen
+    hands2d: np.ndarray | None = None  # [T, 2, 21, 2] px, (left, right) HandLandmarker; NaN where missing
+    hands3d: np.ndarray | None = None  # [T, 2, 21, 3] m, HandLandmarker world landmarks (hand-centred)
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,9 @@ class CaptureResult:
     warnings: list[str] = field(default_factory=list)  # shown to the user; a partial capture adds one
     stride_mode: str = "fixed"  # "fixed", or "auto": key-frames chosen by motion (`stride` is then the base)
     report: QualityReport | None = None  # how far to trust the capture, and which frames not to
+    hands: str = "wrists"  # what capture(hands=) was: "off" | "wrists" | "fingers" (retarget reads it)
+    hands2d: np.ndarray | None = None  # [T, 2, 21, 2] px (left, right); NaN off key-frames / not found
+    hands3d: np.ndarray | None = None  # [T, 2, 21, 3] m, HandLandmarker world landmarks, same layout
 
     @classmethod
     def from_selection(
@@ -116,6 +122,7 @@ class CaptureResult:
         frame_start: int,
         stride_mode: str = "fixed",
         report: QualityReport | None = None,
+        hands: str = "wrists",
     ) -> CaptureResult:
         return cls(
             joints3d=joints3d,
@@ -136,6 +143,9 @@ class CaptureResult:
             warnings=list(sel.warnings),
             stride_mode=stride_mode,
             report=report,
+            hands=hands,
+            hands2d=sel.hands2d,
+            hands3d=sel.hands3d,
         )
 
     def save_npz(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
@@ -151,6 +161,7 @@ class CaptureResult:
             "timings": self.timings.as_dict(),
             "stats": self.stats.as_dict(),
             "warnings": self.warnings,
+            "hands": self.hands,
         }
         arrays = {
             "joints3d": self.joints3d,
@@ -164,7 +175,7 @@ class CaptureResult:
             "frame_start": np.int64(self.frame_start),
             "meta": np.str_(json.dumps(meta)),
         }
-        for name in ("world3d", "landmarks33", "world33"):
+        for name in ("world3d", "landmarks33", "world33", "hands2d", "hands3d"):
             if getattr(self, name) is not None:
                 arrays[name] = getattr(self, name)
         if self.report is not None:  # read back with QualityReport.from_dict(json.loads(str(z["report"])))

@@ -23,9 +23,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .fingers import FINGER_SEGMENTS, FINGERS
 from .segments import FOOT_SEGMENTS, SEGMENTS
 
-SEGMENT_NAMES: tuple[str, ...] = tuple(SEGMENTS) + tuple(FOOT_SEGMENTS)
+BODY_SEGMENT_NAMES: tuple[str, ...] = tuple(SEGMENTS) + tuple(FOOT_SEGMENTS)
+# Finger slots are optional: a rig without fingers (or a map without them) still matches and captures.
+SEGMENT_NAMES: tuple[str, ...] = BODY_SEGMENT_NAMES + FINGER_SEGMENTS
 PRESET_DIR = Path(__file__).resolve().parent / "presets"
 
 BoneMap = dict[str, "str | list[str]"]
@@ -146,12 +149,14 @@ def resolve(bonemap: Mapping[str, object], bone_names: Iterable[str]) -> BoneMap
 def match_preset(
     bone_names: Iterable[str], user_dir: str | Path | None = None, min_coverage: float = 0.999
 ) -> tuple[Preset, BoneMap] | None:
-    """The preset whose bones the rig has (all of them by default); the most segments wins."""
+    """The preset whose body bones the rig has (all of them by default; its finger bones only where the
+    rig has them); the most segments wins."""
     names = list(bone_names)
     best = None
     for p in list_presets(user_dir).values():
         r = resolve(p.bonemap, names)
-        if not p.bonemap or len(r) < min_coverage * len(p.bonemap):
+        body = [s for s in p.bonemap if s not in FINGER_SEGMENTS]
+        if not body or sum(s in r for s in body) < min_coverage * len(body):
             continue
         if best is None or len(r) > len(best[1]):
             best = (p, r)
@@ -314,10 +319,44 @@ def guess_bonemap(names: Sequence[str], parents: Sequence[int]) -> BoneMap:
                     out["chest"] = torso
                 if neck:
                     out["neck"] = neck
+    for side in "LR":
+        if f"forearm.{side}" in out:
+            out.update(_guess_fingers(parsed, usable, parents, depth, out[f"forearm.{side}"][0], side))
     return {
         seg: (names[v[0]] if len(v) == 1 else [names[i] for i in v])
         for seg, v in ((s, out[s]) for s in SEGMENT_NAMES if s in out)
     }
+
+
+_FINGER_WORDS = {
+    "thumb": "thumb",
+    "index": "index",
+    "middle": "middle|mid",
+    "ring": "ring",
+    "pinky": "pinky|pinkie|little",
+}
+_FINGER_RE = {f: re.compile(rf"^(?:hand|f)?(?:{w})(?:finger)?([123])$") for f, w in _FINGER_WORDS.items()}
+
+
+def _guess_fingers(
+    parsed: list[tuple[str | None, str]],
+    usable: list[bool],
+    parents: Sequence[int],
+    depth: list[int],
+    fore: int,
+    side: str,
+) -> dict[str, list[int]]:
+    """Finger bones below a forearm by name: thumb/index/middle|mid/ring/pinky|little + 1..3 (Mixamo's
+    LeftHandIndex1, CC's L_Mid1, Rigify's f_index.01.L); a 4th (end) bone is not a joint and is skipped."""
+    out: dict[str, list[int]] = {}
+    for finger in FINGERS:
+        for i, (sd, base) in enumerate(parsed):
+            m = _FINGER_RE[finger].match(base)
+            if m and sd == side and usable[i] and _is_ancestor(parents, fore, i):
+                seg = f"{finger}.0{m.group(1)}.{side}"
+                if seg not in out or depth[i] < depth[out[seg][0]]:
+                    out[seg] = [i]
+    return out
 
 
 def bonemap_for(

@@ -11,13 +11,14 @@ the caller, so the keys and the caller's messages about them cannot disagree.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import bpy
 import numpy as np
 
-from . import rigmap
+from . import fingers, rigmap
 from .contact import ANKLE_HEIGHT
 from .segments import SEGMENTS, rest_skeleton
 from .skeleton import INDEX
@@ -117,6 +118,46 @@ def build_default_armature(
     for pb in obj.pose.bones:
         pb.rotation_mode = "QUATERNION"
     return obj
+
+
+@contextmanager
+def _editing(obj: bpy.types.Object) -> Iterator[bpy.types.ArmatureEditBones]:
+    """Edit bones of `obj` through the context's view layer; the active object and mode are restored."""
+    view_layer = bpy.context.view_layer
+    prev_active = view_layer.objects.active
+    if prev_active is not None and prev_active.mode != "OBJECT":
+        bpy.ops.object.mode_set(mode="OBJECT")
+    view_layer.objects.active = obj
+    bpy.ops.object.mode_set(mode="EDIT")
+    try:
+        yield obj.data.edit_bones
+    finally:
+        bpy.ops.object.mode_set(mode="OBJECT")
+        view_layer.objects.active = prev_active if prev_active is not None else obj
+
+
+def add_finger_bones(obj: bpy.types.Object) -> list[str]:
+    """Give a default armature hands: `hand.L/R` (unless it has them) on the forearm tips and 15 finger
+    bones each, named after the finger segments (fingers.default_finger_bones). Returns the bones added."""
+    added: list[str] = []
+    with _editing(obj) as eb:
+        for side in ("L", "R"):
+            fore = eb.get(f"forearm.{side}")
+            if fore is None:
+                continue
+            wrist = np.array(fore.tail)
+            for name, head, tail, parent in fingers.default_finger_bones(wrist, fore.length, side):
+                if name in eb:
+                    continue
+                b = eb.new(name)
+                b.head, b.tail = tuple(head), tuple(tail)
+                b.align_roll((0.0, 0.0, 1.0))
+                b.parent = eb[parent] if parent else fore
+                b.use_connect = parent is None or (b.head - eb[parent].tail).length < 1e-6
+                added.append(name)
+    for name in added:
+        obj.pose.bones[name].rotation_mode = "QUATERNION"
+    return added
 
 
 # ---------------------------------------------------------------- writing keys
@@ -325,6 +366,7 @@ def retarget_onto(
     frame_start: float = 1.0,
     frame_step: float = 1.0,
     ankle_height: float = ANKLE_HEIGHT,
+    extra: fingers.FingerPose | None = None,
 ) -> tuple[KeyReport, rigmap.PoseResult]:
     """Key `obj` with segment rotations {segment: [T,4]} and pelvis positions [T,3] (Blender world,
     metres, ground at z = 0) of a capture with per-joint bone lengths [17].
@@ -333,6 +375,7 @@ def retarget_onto(
     is its leg length + `ankle_height` (pass the motion's own, `Motion.floor.ankle_height`). `rest`: the
     rig's `rig_rest(obj)` if the caller already read it (e.g. to choose the bone map). Sample t lands on
     frame `frame_start + t * frame_step` (`frame_step` = scene fps / capture fps, decided by the caller).
+    extra: finger rotations (fingers.finger_rotations) keyed in the same action.
     """
     rig = rest if rest is not None else rig_rest(obj)
     lengths = np.asarray(lengths, dtype=np.float64)
@@ -347,13 +390,17 @@ def retarget_onto(
         root_rest=root_rest,
         capture_leg_length=leg,
     )
+    rotations, rest_bones = dict(pose.rotations), list(pose.rest_bones)
+    if extra is not None:
+        rotations.update(extra.rotations)
+        rest_bones += [b for b in extra.rest_bones if b not in rotations and b not in rest_bones]
     report = write_action(
         obj,
         name,
-        pose.rotations,
+        rotations,
         root_bone=pose.root_bone,
         root_location=pose.root_location,
-        rest_bones=pose.rest_bones,
+        rest_bones=rest_bones,
         constants=constants,
         frame_start=frame_start,
         frame_step=frame_step,

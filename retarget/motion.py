@@ -38,6 +38,7 @@ class RetargetOptions:
     camera_pitch: float | None = None  # deg, + = looking up: overrides the estimated pitch
     camera_roll: float | None = None  # deg, + = turned counter-clockwise seen from behind: overrides the roll
     facing: str = "camera"  # "camera": the camera looks along +Y | "first": first second faces -Y
+    hands: str = "wrists"  # "off": wrists not driven | "wrists" | "fingers": also key the finger bones
 
     def validate(self) -> None:
         for name, value, allowed in (
@@ -45,6 +46,7 @@ class RetargetOptions:
             ("root_motion", self.root_motion, ("full", "in_place", "none")),
             ("up", self.up, ("auto", "camera")),
             ("facing", self.facing, ("camera", "first")),
+            ("hands", self.hands, ("off", "wrists", "fingers")),
         ):
             if value not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {value!r}")

@@ -26,6 +26,7 @@ FILES = [
     "tests/test_addon_quality.py",
     "tests/test_bonemap_ui.py",
     "tests/test_e2e.py",
+    "tests/test_fingers.py",
 ]
 CHILD = (
     "import os, sys, pytest\n"

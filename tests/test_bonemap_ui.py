@@ -126,7 +126,7 @@ def test_guess_on_rigify_uses_the_preset_and_reports_it(rigify, capfd) -> None:
     group = rigify.uplift_bonemap
     assert group.source == "Rigify generated rig" and not group.edited
     assert json.loads(group.constants)['pose.bones["thigh_parent.L"]["IK_FK"]'] == 1.0
-    assert "from preset 'Rigify generated rig': 17 of 17" in capfd.readouterr().out
+    assert "from preset 'Rigify generated rig': 17 of 17 segments; 30 of 30 finger bones" in capfd.readouterr().out
 
 
 def test_guess_from_names_when_no_preset_matches(scene, mocap_result, capfd) -> None:
@@ -336,6 +336,7 @@ def test_bone_map_panel_shows_one_search_per_segment(rigify) -> None:
     assert ("search", "thigh.L", "thigh_fk.L", "BONE_DATA") in searches
     assert ("search", "head", "gone", "ERROR") in searches
     assert ("label", "From: Rigify generated rig (edited)") in seen
+    assert any(s[0] == "label" and s[1].startswith("Fingers") for s in seen)
     assert any(s == ("op", "uplift.bonemap_remove_bone") for s in seen)
 
 

@@ -160,6 +160,8 @@ def _angular_errors(obj, measure_map, pose: rigmap.PoseResult, motion, frames) -
                 elev = [np.degrees(np.arcsin(d[2] / np.linalg.norm(d))) for d in (d_rest, d_pose)]
                 errs.setdefault(seg, []).append(abs(elev[1] - elev[0]))
                 continue
+            if seg not in segments.SEGMENTS:  # finger slots: not keyed from the 17 joints (test_fingers.py)
+                continue
             r = segments.SEGMENTS[seg]
             m = rigmap.Q.to_matrix(rots[seg][t])
             chain = rigmap._chain_of(posed, measure_map, seg)
@@ -248,7 +250,8 @@ def test_rig_directions(rig_name, motion, bvh_dir, new_rigify_rig):
     )
     if expected:
         assert source == expected
-    assert set(keymap) == set(bm.SEGMENT_NAMES), f"{rig_name}: unmapped {set(bm.SEGMENT_NAMES) - set(keymap)}"
+    body = set(bm.BODY_SEGMENT_NAMES)  # finger slots are optional (the BVH rigs have no fingers)
+    assert body <= set(keymap), f"{rig_name}: unmapped {body - set(keymap)}"
     rep, pose = bpy_keys.retarget_onto(
         obj, motion["rots"], motion["joints"][:, 0], motion["lengths"], CLIP, bonemap=keymap, constants=consts
     )

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import CaptureCancelled, VideoError
-from ..pose2d import Detection, PeopleTracker, PoseDetector, dedupe
+from ..pose2d import Detection, PeopleTracker, PoseDetector, WithHands, dedupe
 from ..video import KeyFrameReader
 
 Progress = Callable[[str, int, int], None]
@@ -28,7 +28,8 @@ class KeyframePass:
     people: dict[int, list[Detection]] = field(default_factory=dict)  # row -> people found there
     timestamps: np.ndarray = field(default_factory=lambda: np.zeros(0))
     decode_s: float = 0.0
-    pose_s: float = 0.0
+    pose_s: float = 0.0  # MediaPipe, hands included when the detector looks for them
+    hands_s: float = 0.0  # of which HandLandmarker (pose2d.hands.WithHands)
     passes: int = 0
     error: VideoError | None = None
 
@@ -65,7 +66,7 @@ class PassSpec:
 def run_pass(
     path: Path,
     spec: PassSpec,
-    detector: PoseDetector,
+    detector: PoseDetector | WithHands,
     out: KeyframePass,
     progress: Callable[[int], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
@@ -100,5 +101,6 @@ def run_pass(
             out.timestamps = np.asarray(reader.timestamps, dtype=np.float64)
     finally:
         reader.close()
+        out.hands_s = out.hands_s + getattr(getattr(detector, "hands", None), "seconds", 0.0)
     out.passes += 1
     return out

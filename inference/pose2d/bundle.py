@@ -167,25 +167,52 @@ def fetch_pose_model(
     `should_cancel` is polled between chunks (a UI's Cancel); cancelling leaves nothing behind.
     """
     spec = VARIANTS[variant]
-    url = url or spec.url
-    expected = (sha256 or spec.sha256).lower()
-    dest_dir = Path(dest_dir) if dest_dir else default_cache_dir()
-    final = dest_dir / spec.filename
+    return download_bundle(
+        url or spec.url,
+        (sha256 or spec.sha256),
+        (Path(dest_dir) if dest_dir else default_cache_dir()) / spec.filename,
+        size=spec.size,
+        what="MediaPipe pose model",
+        env_var=ENV_VAR,
+        check=check_bundle,
+        timeout=timeout,
+        progress=progress,
+        should_cancel=should_cancel,
+    )
+
+
+def download_bundle(
+    url: str,
+    sha256: str,
+    final: Path,
+    *,
+    size: int,
+    what: str,
+    env_var: str,
+    check: Callable[[Path], Path],
+    timeout: float = 30.0,
+    progress: Callable[[int, int], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+) -> Path:
+    """Download `url` to `final` through a temporary file: it only appears if its sha256 is `sha256` and
+    `check` accepts it. Shared by the pose and hand bundles (one place for the atomic, hashed download)."""
+    expected = sha256.lower()
+    dest_dir = final.parent
     try:
         dest_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise PoseModelError(f"cannot create the model folder {dest_dir}: {exc}") from None
     digest = hashlib.sha256()
-    tmp = tempfile.NamedTemporaryFile(dir=dest_dir, prefix=spec.filename + ".", suffix=".part", delete=False)
+    tmp = tempfile.NamedTemporaryFile(dir=dest_dir, prefix=final.name + ".", suffix=".part", delete=False)
     try:
         with tmp:
             try:
                 with urllib.request.urlopen(url, timeout=timeout) as resp:
-                    total = int(resp.headers.get("Content-Length") or 0) or spec.size
+                    total = int(resp.headers.get("Content-Length") or 0) or size
                     done = 0
                     while chunk := resp.read(1 << 16):
                         if should_cancel is not None and should_cancel():
-                            raise PoseModelError("download of the MediaPipe pose model cancelled; nothing saved")
+                            raise PoseModelError(f"download of the {what} cancelled; nothing saved")
                         tmp.write(chunk)
                         digest.update(chunk)
                         done += len(chunk)
@@ -194,17 +221,17 @@ def fetch_pose_model(
             except (urllib.error.URLError, OSError, ValueError) as exc:
                 reason = getattr(exc, "reason", exc)
                 raise PoseModelError(
-                    f"could not download the MediaPipe pose model from {url} ({reason}). If this machine is "
-                    f"offline, download that file elsewhere and put it at {final}, or point {ENV_VAR} at it."
+                    f"could not download the {what} from {url} ({reason}). If this machine is "
+                    f"offline, download that file elsewhere and put it at {final}, or point {env_var} at it."
                 ) from None
         got = digest.hexdigest()
         if got != expected:
             raise PoseModelError(
-                f"downloaded pose model from {url} has sha256 {got}, expected {expected}: "
+                f"downloaded {what.removeprefix('MediaPipe ')} from {url} has sha256 {got}, expected {expected}: "
                 f"not saved (corrupt or tampered download; try again or fetch it by hand "
                 f"and put it at {final})"
             )
-        check_bundle(Path(tmp.name))
+        check(Path(tmp.name))
         os.replace(tmp.name, final)
     finally:
         if os.path.exists(tmp.name):

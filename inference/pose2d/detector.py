@@ -62,10 +62,12 @@ _FLIP33 = np.array(
 @dataclass(eq=False)
 class Detection:
     """One person on one frame. image: [33, 5] x_px, y_px, z (MediaPipe relative depth, x-scale),
-    visibility, presence; world: [33, 3] metres, origin between the hips (MediaPipe's world landmarks)."""
+    visibility, presence; world: [33, 3] metres, origin between the hips (MediaPipe's world landmarks);
+    hands: the person's hands (pose2d.hands.HandObs) when the capture looks for fingers, else None."""
 
     image: np.ndarray
     world: np.ndarray
+    hands: Any = None
 
     @property
     def xy(self) -> np.ndarray:
