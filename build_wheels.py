@@ -46,25 +46,21 @@ _CURRENT = (
     "scipy==1.13.1",
 )
 # Intel Macs: MediaPipe 0.10.21 and ONNX Runtime 1.23.2 are the last releases with macOS x86_64 wheels. That
-# MediaPipe imports cv2 and matplotlib at import time (its drawing utils), so OpenCV (headless) comes along
-# and is the decoder there instead of PyAV (inference/video falls back to it), plus matplotlib's own deps.
+# MediaPipe imports cv2, protobuf, attrs and matplotlib.pyplot at import time (its drawing utils), so OpenCV (headless)
+# comes along and is the decoder there instead of PyAV (inference/video falls back to it), plus what
+# matplotlib.pyplot imports. The same set on Linux wheels captures (tests/test_fresh_install.py).
 _MACOS_X64 = (
     "mediapipe==0.10.21",
-    "absl-py==2.5.1",
-    "flatbuffers==25.12.19",
     "protobuf==4.25.8",
     "attrs==26.1.0",
     "onnxruntime==1.23.2",
     "opencv-python-headless==4.10.0.84",
     "matplotlib==3.9.2",
-    "contourpy==1.3.3",
     "cycler==0.12.1",
-    "fonttools==4.68.0",
     "kiwisolver==1.5.1",
     "pillow==13.0.0",
     "pyparsing==3.3.3",
     "python-dateutil==4.0.0",
-    "six==1.17.0",
     "packaging==26.4",
     "scipy==1.13.1",
 )
@@ -90,15 +86,17 @@ def requirement_of(wheel: str) -> str:
     return f"{name}=={version}"
 
 
-def read_lock(path: Path = LOCK) -> dict[str, dict[str, str]]:
+def read_lock(path: Path | None = None) -> dict[str, dict[str, str]]:
     """platform -> {wheel file name: sha256}."""
+    path = path or LOCK
     if not path.is_file():
         raise SystemExit(f"{path} is missing: run `python build.py --lock` to create it")
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     return {plat: {name: h.removeprefix("sha256:") for name, h in files.items()} for plat, files in data.items()}
 
 
-def write_lock(locks: dict[str, dict[str, str]], path: Path = LOCK) -> None:
+def write_lock(locks: dict[str, dict[str, str]], path: Path | None = None) -> None:
+    path = path or LOCK
     lines = [
         "# The wheels bundled in each platform's extension zip, with their sha256 (build_wheels.py).",
         "# Regenerate with `python build.py --lock`; `python build.py` downloads and verifies every file.",

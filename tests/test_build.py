@@ -87,6 +87,7 @@ def test_zip_layout_and_blender_validator(built_zip: Path) -> None:
         "inference/pipeline.py",
         "inference/video/reader.py",
         "inference/weights/uplift_compact.safetensors",
+        "inference/weights/uplift_compact.onnx",
         "retarget/__init__.py",
         "retarget/bpy_keys.py",
     ):
