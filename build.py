@@ -5,6 +5,7 @@
     python build.py --platform all          # linux-x64, windows-x64, macos-arm64, macos-x64
     python build.py --platform macos-arm64 --output-dir D
     python build.py --lock [--platform P]   # re-resolve the pinned wheels and rewrite wheels.lock
+    python build.py --lock-gpu              # re-resolve the optional GPU extra into addon/gpu_extra.toml
 
 Layout of the zip (what Blender installs as the package `bl_ext.<repo>.uplift_mocap`): the checkout's own
     blender_manifest.toml, __init__.py (two lines: forwards register/unregister to addon/)
@@ -152,7 +153,12 @@ def main(argv: list[str] | None = None) -> int:
         help="Blender platform of the zip (default: this machine's), or all four",
     )
     ap.add_argument("--lock", action="store_true", help="re-resolve the pinned wheels into wheels.lock, no build")
+    ap.add_argument("--lock-gpu", action="store_true", help="re-resolve the GPU extra into addon/gpu_extra.toml")
     args = ap.parse_args(argv)
+    if args.lock_gpu:
+        for plat, reqs in build_wheels.lock_gpu().items():
+            print(f"locked the GPU extra for {plat}: {len(reqs)} packages")
+        return 0
     if args.platform == "all":
         platforms = list(build_wheels.PLATFORMS)
     else:

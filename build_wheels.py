@@ -31,7 +31,12 @@ PYTHON = "3.11"  # Blender 4.2 LTS, 4.5 LTS and 5.0
 
 # Blender platform -> the pip platform tags its wheels may carry (Blender 4.2+ needs glibc 2.28 on Linux).
 PLATFORMS: dict[str, tuple[str, ...]] = {
-    "linux-x64": ("manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64"),
+    "linux-x64": (
+        *(f"manylinux_2_{v}_x86_64" for v in range(28, 4, -1)),
+        "manylinux2014_x86_64",
+        "manylinux2010_x86_64",
+        "manylinux1_x86_64",
+    ),
     "windows-x64": ("win_amd64",),
     "macos-arm64": tuple(f"macosx_{v}_0_arm64" for v in (11, 12, 13, 14)),
     "macos-x64": tuple(f"macosx_{v}_x86_64" for v in ("10_9", "10_15", "11_0", "12_0", "13_0")),
@@ -159,3 +164,50 @@ def fetch(platform: str, locks: dict[str, dict[str, str]] | None = None) -> list
             raise SystemExit(f"{name}: sha256 {actual} does not match wheels.lock ({h}); refusing to bundle it")
         paths.append(path)
     return paths
+
+
+# The optional GPU extra: PyTorch with CUDA (PyPI's Linux torch), which the Preferences install with pip.
+# Locked with every dependency and its sha256 into addon/gpu_extra.toml (shipped), so pip runs with
+# --require-hashes --no-deps. Linux only: PyPI's Windows torch is CPU-only (CUDA builds live on PyTorch's own
+# index), and pip evaluates dependency markers for the machine it runs on, so this lock is made on Linux.
+# Elsewhere the bundled ONNX Runtime (CPU, ~0.4 ms per frame) is the backend.
+GPU_EXTRA = ("torch==2.13.0", "safetensors==0.4.5")
+GPU_PLATFORMS = ("linux-x64",)
+GPU_LOCK = REPO / "addon" / "gpu_extra.toml"
+
+
+def lock_gpu() -> dict[str, list[str]]:
+    """Resolve GPU_EXTRA for each GPU platform from PyPI's metadata (pip's dry-run report: no wheel is
+    downloaded) and write addon/gpu_extra.toml: `name==version --hash=sha256:...` per package."""
+    import json
+
+    if sys.platform != "linux":
+        raise SystemExit("lock the GPU extra on Linux: pip evaluates torch's dependency markers for this machine")
+    out: dict[str, list[str]] = {}
+    for plat in GPU_PLATFORMS:
+        with tempfile.TemporaryDirectory(prefix="uplift_gpu_") as tmp:
+            report = Path(tmp) / "report.json"
+            cmd = [sys.executable, "-m", "pip", "--isolated", "install", "--dry-run", "--ignore-installed", "-q"]
+            cmd += ["--target", str(Path(tmp) / "t"), "--only-binary=:all:", "--python-version", PYTHON]
+            cmd += ["--implementation", "cp", "--report", str(report)]
+            for tag in PLATFORMS[plat]:
+                cmd += ["--platform", tag]
+            proc = subprocess.run(cmd + list(GPU_EXTRA), capture_output=True, text=True)
+            if proc.returncode != 0:
+                raise SystemExit(f"resolving the GPU extra for {plat} failed:\n{proc.stdout}{proc.stderr}")
+            items = json.loads(report.read_text())["install"]
+        out[plat] = sorted(
+            f"{i['metadata']['name'].lower()}=={i['metadata']['version']} "
+            f"--hash=sha256:{i['download_info']['archive_info']['hashes']['sha256']}"
+            for i in items
+        )
+    lines = [
+        "# The optional GPU extra (PyTorch) that Preferences > Add-ons > Uplift Mocap installs with pip",
+        "# (--require-hashes --no-deps: every package and its sha256). Regenerate: python build.py --lock-gpu",
+    ]
+    for plat, reqs in out.items():
+        lines += ["", f"[{plat}]", "requirements = ["] + [f'  "{r}",' for r in reqs] + ["]"]
+    tmp = GPU_LOCK.with_suffix(".tmp")
+    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    tmp.replace(GPU_LOCK)
+    return out

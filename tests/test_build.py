@@ -82,6 +82,7 @@ def test_zip_layout_and_blender_validator(built_zip: Path) -> None:
         "__init__.py",
         "addon/operators.py",
         "addon/_pkgs.py",
+        "addon/gpu_extra.toml",
         "addon/batch.py",
         "inference/__init__.py",
         "inference/pipeline.py",
