@@ -55,6 +55,19 @@ def test_lock_matches_the_requirements() -> None:
         assert not names & {"numpy", "torch", "opencv-contrib-python"}, "Blender ships numpy; torch is the extra"
 
 
+def test_bundled_versions_are_the_tested_ones() -> None:
+    """Linux, Windows and Apple Silicon bundle the versions the test venv runs (requirements.txt)."""
+    pins = {}
+    for line in (REPO / "requirements.txt").read_text().splitlines():
+        if "==" in (line := line.split("#")[0].strip()):
+            name, ver = line.split("==")
+            pins[norm(name)] = ver
+    for plat in ("linux-x64", "windows-x64", "macos-arm64"):
+        for req in build_wheels.REQUIREMENTS[plat]:
+            name, ver = req.split("==")
+            assert pins.get(norm(name)) == ver, f"{plat}: {req} is not requirements.txt's {pins.get(norm(name))}"
+
+
 @pytest.mark.slow
 def test_every_platform_zip_has_its_wheels(zips: dict[str, Path]) -> None:
     ext = blender_ext()
