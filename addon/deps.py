@@ -1,11 +1,13 @@
-"""The add-on's Python dependencies: what is found, and a pinned pip install into the extension's own folder.
+"""The add-on's Python dependencies: the bundled ones (reported), and the optional GPU extra (installed by pip).
 
-Why this shape: torch, MediaPipe and OpenCV are hundreds of MB and differ per platform and GPU, so the
-zip does not bundle them. Instead the preferences show what Blender's Python can import and offer a
-one-click install that runs Blender's own Python (`sys.executable -m pip`) in a subprocess, installing
-pinned versions with `--target` into the extension's user directory, which `activate()` appends to
-sys.path. Nothing else of the user's Python is touched. Without internet access (Blender's "Allow
-Online Access" off) the same install works from a folder of wheels (`--no-index --find-links`).
+Why this shape: the extension zip of each platform bundles the wheels a capture needs (MediaPipe, ONNX
+Runtime, a video decoder, SciPy; see build_wheels.py), and Blender installs them with the extension: no pip,
+no network. What cannot be bundled is PyTorch with CUDA (GBs), needed only to run the model on an NVIDIA GPU.
+That extra is installed on request: Blender's own Python (`sys.executable -m pip`) in a subprocess, every
+package and its sha256 from gpu_extra.toml (`--require-hashes --no-deps`), with `--target` into the
+extension's user directory, which `activate()` appends to sys.path. Nothing else of the user's Python is
+touched. Without internet access (Blender's "Allow Online Access" off) the same install works from a folder
+of those wheels (`--no-index --find-links`); either way pip refuses any file whose hash differs.
 No bpy here: the operator in prefs.py passes the folder and the online flag in.
 """
 
@@ -14,33 +16,42 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import os
+import platform
 import re
 import subprocess
 import sys
 import threading
+import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# Pinned versions the add-on is tested with (keep in step with the repo's requirements.txt).
-REQUIREMENTS: tuple[str, ...] = (
-    "torch==2.13.0",
-    "mediapipe==0.10.31",
-    "opencv-contrib-python==4.10.0.84",
-    "scipy==1.13.1",
-    "safetensors==0.4.5",
-    "av==16.0.1",
-)
-# distribution name -> import name, in the order the preferences list them
-MODULES: dict[str, str] = {
-    "torch": "torch",
+GPU_LOCK = Path(__file__).with_name("gpu_extra.toml")
+# distribution name -> import name, in the order the preferences list them; av or cv2 is the decoder
+BUNDLED: dict[str, str] = {
     "mediapipe": "mediapipe",
-    "opencv-contrib-python": "cv2",
-    "scipy": "scipy",
-    "safetensors": "safetensors",
+    "onnxruntime": "onnxruntime",
     "av": "av",
+    "opencv-python-headless": "cv2",
+    "scipy": "scipy",
     "numpy": "numpy",
 }
+DECODERS = ("av", "opencv-python-headless")  # either one is enough (inference/video falls back to OpenCV)
+GPU_MODULES: dict[str, str] = {"torch": "torch", "safetensors": "safetensors"}
+
+
+def blender_platform() -> str:
+    """Blender's name for this machine ("linux-x64", "windows-x64", "macos-arm64", ...)."""
+    system = {"linux": "linux", "win32": "windows", "darwin": "macos"}.get(sys.platform, sys.platform)
+    machine = platform.machine().lower()
+    arch = {"x86_64": "x64", "amd64": "x64", "arm64": "arm64", "aarch64": "arm64"}.get(machine, machine)
+    return f"{system}-{arch}"
+
+
+def gpu_requirements(plat: str | None = None) -> list[str]:
+    """The GPU extra for a platform, `name==version --hash=sha256:...` per package; [] where there is none."""
+    data = tomllib.loads(GPU_LOCK.read_text(encoding="utf-8"))
+    return list(data.get(plat or blender_platform(), {}).get("requirements", []))
 
 
 @dataclass
@@ -59,24 +70,31 @@ def _version(module_name: str) -> tuple[str | None, str]:
     return str(getattr(mod, "__version__", "") or "installed"), ""
 
 
-def status(import_modules: bool = True) -> list[DepStatus]:
+def _dist_version(dist: str) -> tuple[str | None, str]:
+    try:
+        return importlib.metadata.version(dist), ""
+    except importlib.metadata.PackageNotFoundError:
+        return None, "not installed"
+
+
+def status(import_modules: bool = True, modules: dict[str, str] | None = None) -> list[DepStatus]:
     """What Blender's Python can use. `import_modules=False` only reads metadata (cheap, for drawing UI)."""
     out = []
-    for dist, mod in MODULES.items():
-        if import_modules:
-            ver, err = _version(mod)
-        else:
-            try:
-                ver, err = importlib.metadata.version(dist), ""
-            except importlib.metadata.PackageNotFoundError:
-                ver, err = (None, "not installed")
+    for dist, mod in (modules or {**BUNDLED, **GPU_MODULES}).items():
+        ver, err = _version(mod) if import_modules else _dist_version(dist)
+        if not import_modules and ver is None and dist == "opencv-python-headless":
+            ver, err = _dist_version("opencv-contrib-python")  # a developer checkout's OpenCV
         out.append(DepStatus(dist, mod, ver, err))
     return out
 
 
 def missing(import_modules: bool = True) -> list[str]:
-    """Distribution names the capture needs but Python cannot import."""
-    return [s.name for s in status(import_modules) if s.version is None]
+    """Bundled distributions a capture needs but Python cannot import (the zip was not for this platform, or
+    the install was damaged). One decoder is enough."""
+    gone = [s.name for s in status(import_modules, BUNDLED) if s.version is None]
+    if any(d not in gone for d in DECODERS):
+        gone = [g for g in gone if g not in DECODERS]
+    return gone
 
 
 def torch_devices() -> list[str]:
@@ -113,37 +131,18 @@ def deactivate(site_dir: str | os.PathLike[str]) -> None:
 
 def pip_command(
     target: str | os.PathLike[str],
-    requirements: Sequence[str] = REQUIREMENTS,
+    requirements_file: str | os.PathLike[str],
     *,
     wheel_dir: str | os.PathLike[str] | None = None,
-    constraints: str | os.PathLike[str] | None = None,
     python: str | None = None,
 ) -> list[str]:
-    """The pip call. With `wheel_dir` pip never touches the network (--no-index)."""
-    cmd = [
-        python or sys.executable,
-        "-m",
-        "pip",
-        "install",
-        "--disable-pip-version-check",
-        "--no-input",
-        "--upgrade",
-        "--target",
-        str(target),
-    ]
+    """The pip call: hash-checked, exactly the listed packages (no resolution), wheels only. With `wheel_dir`
+    pip never touches the network (--no-index)."""
+    cmd = [python or sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--no-input"]
+    cmd += ["--upgrade", "--require-hashes", "--no-deps", "--only-binary=:all:", "--target", str(target)]
     if wheel_dir is not None:
         cmd += ["--no-index", "--find-links", str(wheel_dir)]
-    if constraints is not None:
-        cmd += ["--constraint", str(constraints)]
-    return cmd + list(requirements)
-
-
-def numpy_constraint() -> str:
-    """Keep the numpy that Blender ships: a second numpy in the target would shadow or clash with it."""
-    try:
-        return f"numpy=={importlib.metadata.version('numpy')}\n"
-    except importlib.metadata.PackageNotFoundError:
-        return ""
+    return cmd + ["--requirement", str(requirements_file)]
 
 
 _STEP = re.compile(r"^(Collecting|Downloading|Processing|Installing collected packages|Successfully installed)\b")
@@ -151,10 +150,11 @@ _STEP = re.compile(r"^(Collecting|Downloading|Processing|Installing collected pa
 
 @dataclass
 class InstallJob:
-    """pip in a subprocess, driven from a thread, so the UI can show progress and cancel."""
+    """pip in a subprocess, driven from a thread, so the UI can show progress and cancel. `requirements`:
+    hash-pinned lines (default: this platform's GPU extra)."""
 
     target: Path
-    requirements: Sequence[str] = REQUIREMENTS
+    requirements: Sequence[str] | None = None
     wheel_dir: Path | None = None
     online: bool = False
     python: str | None = None
@@ -168,21 +168,26 @@ class InstallJob:
 
     def check(self) -> None:
         """Refuse before starting rather than fail half-way; the message says what to do instead."""
+        if self.requirements is None:
+            self.requirements = gpu_requirements()
+        if not self.requirements:
+            raise RuntimeError(
+                f"There is no GPU extra for {blender_platform()}: the bundled ONNX Runtime runs the model on the "
+                "CPU (about 0.4 ms per frame), nothing needs installing."
+            )
         if self.wheel_dir is None and not self.online:
             raise PermissionError(
                 "Online access is off (Preferences > System > Network > Allow Online Access). Turn it on to "
-                "install the dependencies from PyPI, or choose 'Install from Folder' with a folder of wheels."
+                "install the GPU extra from PyPI, or choose 'Install from Folder' with a folder of its wheels."
             )
         if self.wheel_dir is not None and not Path(self.wheel_dir).is_dir():
             raise FileNotFoundError(f"Wheel folder not found: {self.wheel_dir}")
 
     def command(self) -> list[str]:
         self.target.mkdir(parents=True, exist_ok=True)
-        constraints = self.target.parent / "uplift_constraints.txt"
-        constraints.write_text(numpy_constraint())
-        return pip_command(
-            self.target, self.requirements, wheel_dir=self.wheel_dir, constraints=constraints, python=self.python
-        )
+        reqs = self.target.parent / "uplift_gpu_requirements.txt"
+        reqs.write_text("\n".join(self.requirements or ()) + "\n", encoding="utf-8")
+        return pip_command(self.target, reqs, wheel_dir=self.wheel_dir, python=self.python)
 
     def _ensure_pip(self, python: str) -> None:
         probe = subprocess.run([python, "-m", "pip", "--version"], capture_output=True, text=True)

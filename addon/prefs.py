@@ -1,4 +1,5 @@
-"""Preferences: pose-model location, device, dependencies (status + one-click install) and the model download.
+"""Preferences: pose-model location, device, dependencies (bundled status, the optional GPU extra's hash-pinned
+install) and the model download.
 
 Both long jobs (pip install, model download) run in worker threads behind modal operators: progress in the
 status bar, Esc cancels, and Blender's "Allow Online Access" is respected before anything goes online.
@@ -95,7 +96,7 @@ class UPLIFT_AddonPreferences(bpy.types.AddonPreferences):
     )
     wheel_dir: StringProperty(  # type: ignore[valid-type]
         name="Wheels Folder",
-        description="Folder of .whl files to install the dependencies from without internet",
+        description="Folder of .whl files to install the GPU extra from without internet (hashes still checked)",
         subtype="DIR_PATH",
     )
 
@@ -115,40 +116,55 @@ class UPLIFT_AddonPreferences(bpy.types.AddonPreferences):
         col.prop(self, "device")
 
         box = layout.box()
-        box.label(text="Dependencies", icon="SCRIPT")
-        for s in deps.status(import_modules=False):
+        box.label(text="Dependencies (bundled in the extension)", icon="SCRIPT")
+        for s in deps.status(import_modules=False, modules=deps.BUNDLED):
             row = box.row()
             row.label(text=s.name)
-            row.label(text=s.version or "missing", icon="CHECKMARK" if s.version else "ERROR")
-        devs = deps.torch_devices() if "torch" in __import__("sys").modules else []
-        if devs:
-            box.label(text="torch devices: " + ", ".join(devs))
-        box.label(text=f"Installed into: {site_dir()}")
-        job = _install_job
-        if job is not None and not job.done:
-            box.label(text=f"Installing... {job.step}", icon="TIME")
-        elif job is not None and job.error:
-            box.label(text=job.error, icon="ERROR")
+            row.label(text=s.version or "missing", icon="CHECKMARK" if s.version else "BLANK1")
+        if gone := deps.missing(import_modules=False):
+            box.label(text=f"Missing: {', '.join(gone)}: install the zip made for this platform", icon="ERROR")
+        _draw_gpu_extra(self, layout.box())
+
+
+def _draw_gpu_extra(prefs: Any, box: Any) -> None:
+    """The optional GPU extra (PyTorch with CUDA): its status and the hash-pinned install."""
+    box.label(text="GPU extra (optional): PyTorch with CUDA", icon="SCRIPT")
+    for s in deps.status(import_modules=False, modules=deps.GPU_MODULES):
         row = box.row()
-        row.enabled = job is None or job.done
-        sub = row.row()
-        sub.enabled = bpy.app.online_access
-        sub.operator("uplift.install_dependencies", icon="IMPORT").from_folder = False
-        if not bpy.app.online_access:
-            box.label(
-                text="Online access is off: allow it in System > Network, or install from a folder of wheels",
-                icon="INFO",
-            )
-        col = box.column()
-        col.prop(self, "wheel_dir")
-        col.operator("uplift.install_dependencies", text="Install from Folder", icon="FILE_FOLDER").from_folder = True
+        row.label(text=s.name)
+        row.label(text=s.version or "not installed", icon="CHECKMARK" if s.version else "BLANK1")
+    devs = deps.torch_devices() if "torch" in __import__("sys").modules else []
+    if devs:
+        box.label(text="torch devices: " + ", ".join(devs))
+    if not deps.gpu_requirements():
+        box.label(text=f"No GPU extra for {deps.blender_platform()}: ONNX Runtime runs on the CPU", icon="INFO")
+        return
+    box.label(text=f"Installed into: {site_dir()}")
+    job = _install_job
+    if job is not None and not job.done:
+        box.label(text=f"Installing... {job.step}", icon="TIME")
+    elif job is not None and job.error:
+        box.label(text=job.error, icon="ERROR")
+    row = box.row()
+    row.enabled = job is None or job.done
+    sub = row.row()
+    sub.enabled = bpy.app.online_access
+    sub.operator("uplift.install_dependencies", icon="IMPORT").from_folder = False
+    if not bpy.app.online_access:
+        box.label(
+            text="Online access is off: allow it in System > Network, or install from a folder of wheels",
+            icon="INFO",
+        )
+    col = box.column()
+    col.prop(prefs, "wheel_dir")
+    col.operator("uplift.install_dependencies", text="Install from Folder", icon="FILE_FOLDER").from_folder = True
 
 
 class UPLIFT_OT_install_dependencies(bpy.types.Operator):
-    """Install torch, MediaPipe, OpenCV, SciPy and safetensors (pinned) into the add-on's own folder"""
+    """Install the GPU extra (PyTorch with CUDA; every package pinned by sha256) into the add-on's own folder"""
 
     bl_idname = "uplift.install_dependencies"
-    bl_label = "Install Dependencies"
+    bl_label = "Install GPU Extra"
     bl_options = {"INTERNAL"}
 
     from_folder: bpy.props.BoolProperty(default=False, options={"SKIP_SAVE"})  # type: ignore[valid-type]
@@ -179,7 +195,7 @@ class UPLIFT_OT_install_dependencies(bpy.types.Operator):
         if code != 0:
             self.report({"ERROR"}, job.error)
             return {"CANCELLED"}
-        self.report({"INFO"}, f"Dependencies installed into {job.target}")
+        self.report({"INFO"}, f"GPU extra installed into {job.target}")
         return {"FINISHED"}
 
     def invoke(self, context: Any, event: Any) -> set[str]:
@@ -187,7 +203,7 @@ class UPLIFT_OT_install_dependencies(bpy.types.Operator):
         try:
             _install_job = self._make_job(context)
             _install_job.start()
-        except (OSError, PermissionError) as exc:
+        except (OSError, PermissionError, RuntimeError) as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
         self._timer = context.window_manager.event_timer_add(0.5, window=context.window)
@@ -209,7 +225,7 @@ class UPLIFT_OT_install_dependencies(bpy.types.Operator):
         if job.error:
             self.report({"ERROR"}, job.error)
             return {"CANCELLED"}
-        self.report({"INFO"}, f"Dependencies installed into {job.target}")
+        self.report({"INFO"}, f"GPU extra installed into {job.target}")
         return {"FINISHED"}
 
     def cancel(self, context: Any) -> None:

@@ -82,11 +82,13 @@ def test_zip_layout_and_blender_validator(built_zip: Path) -> None:
         "__init__.py",
         "addon/operators.py",
         "addon/_pkgs.py",
+        "addon/gpu_extra.toml",
         "addon/batch.py",
         "inference/__init__.py",
         "inference/pipeline.py",
         "inference/video/reader.py",
         "inference/weights/uplift_compact.safetensors",
+        "inference/weights/uplift_compact.onnx",
         "retarget/__init__.py",
         "retarget/bpy_keys.py",
     ):
