@@ -14,6 +14,10 @@ sphere by their information, after down-weighting cues that disagree with the re
   points spread in. A wrong focal length stretches the root's depth and so tilts that plane about the
   camera's x axis; the depth scale (true / assumed focal) is solved together with up (prior around 1,
   FOCAL_SIGMA), so the floor comes out level under the body, and reported for the root.
+* path     -- with a 2D root: the pelvis travels level (walks, runs), so up is perpendicular to each
+  direction the pelvis track spreads in by more than PATH_MIN_EXTENT_M. It needs no 3D pose (the root
+  comes from where the body is in the image and how large it looks), so it holds where the lifter's body
+  leans with the camera; unlike the body cues it is not down-weighted for disagreeing with them.
 * level    -- a weak prior: cameras are mostly held near level.
 
 Pitch and roll describe the camera against that up: pitch > 0 looks up, roll > 0 turns the camera
@@ -38,6 +42,14 @@ LOW_CONFIDENCE_DEG = 5.0  # above this one-sigma tilt uncertainty the user is to
 # Systematic error of each body cue (deg): what averaging more frames cannot remove (people lean).
 BIAS_DEG = {"balance": 6.0, "upright": 3.0, "sitting": 5.0, "lying": 3.0}
 DECORRELATION_S = 0.5  # frames closer than this in time are not independent evidence
+PATH_MIN_EXTENT_M = 1.0  # the pelvis must travel this far along a direction for it to count as level
+PATH_BIAS_DEG = 2.0  # systematic error of the path cue (the root's depth is noisier than its sideways motion)
+PATH_MIN_FROM_UP_DEG = 40.0  # a travel direction nearer than this to up is not level travel (lying down)
+PATH_BOB_M = 0.03  # how far a walker's pelvis bobs up and down
+# Against the ground cues the body's up has a further error: the lifter flattens the camera's pitch (its
+# body stays nearer the image's up than the real one: 10-20 deg off under cameras pitched 25-40 deg down,
+# docs/retarget.md). Added (in quadrature) to the body's uncertainty where floor or path can take over.
+BODY_LEAN_DEG = 5.0
 
 
 @dataclass
@@ -213,6 +225,36 @@ def floor_cue(
     return Cue("floor", n, cov, len(q))
 
 
+def path_cue(path_cam: np.ndarray, up: np.ndarray, fps: float) -> Cue | None:
+    """'The pelvis travels level' from its track [T,3] (camera coordinates): up is perpendicular to each
+    principal direction the track spans more than PATH_MIN_EXTENT_M along (5-95 % range), provided it is
+    not near the current up (a pelvis going down to sit or lie). Other directions are left to the rest
+    (a 1 rad prior), like the floor cue; None when the pelvis does not travel."""
+    r = np.asarray(path_cam, dtype=np.float64)
+    r = r[np.isfinite(r).all(axis=1)]
+    if len(r) < 10:
+        return None
+    x = r - r.mean(axis=0)
+    _, vecs = np.linalg.eigh(x.T @ x / len(x))
+    dirs, sigmas = [], []
+    for d in vecs[:, 1:].T:  # the two widest directions
+        proj = x @ d
+        extent = float(np.percentile(proj, 95) - np.percentile(proj, 5))
+        if extent < PATH_MIN_EXTENT_M or abs(d @ up) > np.cos(np.radians(PATH_MIN_FROM_UP_DEG)):
+            continue
+        noise = PATH_BOB_M / extent / np.sqrt(_n_eff(len(r), fps))
+        dirs.append(d)
+        sigmas.append(np.hypot(np.radians(PATH_BIAS_DEG), noise))
+    if not dirs:
+        return None
+    d = np.stack(dirs)  # orthonormal rows
+    est = quat.normalize(up - d.T @ (d @ up))  # the nearest up perpendicular to the travel
+    p = np.eye(3) - np.outer(est, est)
+    info = p + sum(np.outer(p @ v, p @ v) / s**2 for v, s in zip(dirs, sigmas))
+    cov = p @ np.linalg.pinv(info, rcond=1e-9) @ p
+    return Cue("path", est, cov, len(r))
+
+
 def level_prior() -> Cue:
     return Cue("level", CAMERA_UP.copy(), _tangent_cov(CAMERA_UP, np.radians(LEVEL_SIGMA_DEG)), 0)
 
@@ -248,42 +290,59 @@ def fuse(cues: list[Cue], start: np.ndarray, iters: int = 4) -> tuple[np.ndarray
 GATES_DEG = (60.0, 40.0, 25.0, 15.0, 10.0, 10.0)  # outlier gate per pass: wide first, so a steep camera is found
 
 
-def _with_floor(
-    up: np.ndarray, cov: np.ndarray, floor: Cue, log_k: float, focal_sigma: float = FOCAL_SIGMA
-) -> tuple[np.ndarray, np.ndarray, float, float]:
-    """Join the body's up (mean, covariance) with a floor cue measured with the root's depth scaled by
-    exp(log_k), solving for up and a correction of log_k together (linearised: stretching depth by
-    (1 + e) turns the floor normal by -n_z (z - n_z n) e) under the prior log_k ~ N(0, focal_sigma).
-    Returns (up, covariance, log_k, floor weight factor)."""
+ROBUST_GROUND = ("floor",)  # ground cues that lose weight when they disagree (the path does not: see top)
+
+
+def _with_ground(
+    up: np.ndarray, cov: np.ndarray, ground: list[Cue], log_k: float, focal_sigma: float = FOCAL_SIGMA
+) -> tuple[np.ndarray, np.ndarray, float, list[float]]:
+    """Join the body's up (mean, covariance) with ground cues (floor, path) measured with the root's depth
+    scaled by exp(log_k), solving for up and a correction of log_k together (linearised: stretching depth by
+    (1 + e) turns a ground normal n by -n_z (z - n_z n) e) under the prior log_k ~ N(0, focal_sigma).
+    Returns (up, covariance, log_k, weight factor per ground cue)."""
     b = np.linalg.svd(np.eye(3) - np.outer(up, up))[0][:, :2]
-    n = floor.up
-    jac = -b.T @ (n[2] * (np.array([0.0, 0.0, 1.0]) - n[2] * n))
-    xf = b.T @ n / max(n @ up, 0.5)
     wb = np.linalg.pinv(b.T @ cov @ b + 1e-10 * np.eye(2))
-    wf = np.linalg.pinv(b.T @ floor.cov @ b + 1e-10 * np.eye(2))
-    scale = 1.0
-    for _ in range(3):  # the floor loses weight if it still disagrees beyond 3 sigma
+    terms = []
+    for g in ground:
+        n = g.up
+        jac = -b.T @ (n[2] * (np.array([0.0, 0.0, 1.0]) - n[2] * n))
+        xf = b.T @ n / max(n @ up, 0.5)
+        wf = np.linalg.pinv(b.T @ g.cov @ b + 1e-10 * np.eye(2))
+        terms.append((jac, xf, wf, g.name in ROBUST_GROUND))
+    scales = [1.0] * len(terms)
+    for _ in range(3):  # a robust ground cue loses weight if it still disagrees beyond 3 sigma
         a = np.zeros((3, 3))
         rhs = np.zeros(3)
-        a[:2, :2] = wb + scale * wf
-        a[:2, 2] = a[2, :2] = -scale * wf @ jac  # floor residual: x - xf - jac * dl
-        a[2, 2] = scale * jac @ wf @ jac + 1.0 / focal_sigma**2
-        rhs[:2] = scale * wf @ xf
-        rhs[2] = -scale * jac @ wf @ xf - log_k / focal_sigma**2
+        a[:2, :2] = wb
+        a[2, 2] = 1.0 / focal_sigma**2
+        rhs[2] = -log_k / focal_sigma**2
+        for (jac, xf, wf, _), s in zip(terms, scales):  # residual: x - xf - jac * dl
+            a[:2, :2] += s * wf
+            a[:2, 2] -= s * wf @ jac
+            a[2, :2] -= s * wf @ jac
+            a[2, 2] += s * jac @ wf @ jac
+            rhs[:2] += s * wf @ xf
+            rhs[2] -= s * jac @ wf @ xf
         sol = np.linalg.solve(a + 1e-12 * np.eye(3), rhs)
-        r = sol[:2] - xf - jac * sol[2]
-        scale = min(1.0, 9.0 / max(float(r @ wf @ r), 1e-12))
+        for i, (jac, xf, wf, robust) in enumerate(terms):
+            r = sol[:2] - xf - jac * sol[2]
+            scales[i] = min(1.0, 9.0 / max(float(r @ wf @ r), 1e-12)) if robust else 1.0
     cov2 = np.linalg.inv(a + 1e-12 * np.eye(3))[:2, :2]
-    return quat.normalize(up + b @ sol[:2]), b @ cov2 @ b.T, log_k + float(sol[2]), scale
+    return quat.normalize(up + b @ sol[:2]), b @ cov2 @ b.T, log_k + float(sol[2]), scales
 
 
 def _body_passes(
-    j: np.ndarray, fps: float, start: np.ndarray, still: np.ndarray | None
+    j: np.ndarray, fps: float, start: np.ndarray, still: np.ndarray | None, path: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, list[float], float, list[Cue]]:
+    """Body cues under shrinking gates. A path cue (if the pelvis travels) steers the gates, so the body's
+    frames are chosen around an up the lifter's lean does not pull, but is left out of the final fuse:
+    estimate_up joins it with the depth scale."""
     up = quat.normalize(np.asarray(start, dtype=np.float64))
     for gate in GATES_DEG:
+        pc = path_cue(path, up, fps) if path is not None else None
         cues = body_cues(j, fps, up, gate, still) + [level_prior()]
-        up, cov, scale, misfit = fuse(cues, up)
+        up, cov, scale, misfit = fuse(cues + ([pc] if pc is not None else []), up)
+    up, cov, scale, misfit = fuse(cues, up)
     return up, cov, scale, misfit, cues
 
 
@@ -293,25 +352,42 @@ def estimate_up(
     feet_cam: np.ndarray | None = None,
     points2d: np.ndarray | None = None,
     measure_focal: bool = True,
+    path_cam: np.ndarray | None = None,
 ) -> UpEstimate:
     """World up in camera coordinates from pelvis-relative joints [T,17,3] (+ ankle tracks with the root
-    [T,2,3] in camera coordinates, + the 2D key-frames [T,17,2] that tell planted feet). measure_focal:
-    let the floor correct the depth scale of feet_cam (False: the focal length it was solved with is known)."""
+    [T,2,3] in camera coordinates, + the 2D key-frames [T,17,2] that tell planted feet, + the pelvis track
+    [T,3] in camera coordinates). measure_focal: let the floor and path correct the depth scale of feet_cam
+    and path_cam (False: the focal length they were solved with is known)."""
     j = np.asarray(rel, dtype=np.float64)
     still = posture.feet_still_2d(points2d, fps) if points2d is not None else None
+    path = None if path_cam is None else np.asarray(path_cam, dtype=np.float64)
     up, cov, scale, _, cues = _body_passes(j, fps, CAMERA_UP, still)
+    if path is not None and any(c.name in ("lying", "sitting") for c in cues):
+        path = None  # a pelvis that goes down to the floor or a seat does not travel level
+    if path is not None:
+        up, cov, scale, _, cues = _body_passes(j, fps, CAMERA_UP, still, path)
     log_k = 0.0
-    if feet_cam is not None:
-        body_up, body_cov = up, cov
-        feet = np.asarray(feet_cam, dtype=np.float64)
+    if feet_cam is not None or path is not None:
+        body_up = up
+        body_cov = cov + _tangent_cov(up, np.radians(BODY_LEAN_DEG))
+        feet = None if feet_cam is None else np.asarray(feet_cam, dtype=np.float64)
+        ground: list[Cue] = []
+        gs: list[float] = []
         for _ in range(3):
-            fc = floor_cue(feet * [1.0, 1.0, np.exp(log_k)], up, fps)
-            if fc is None:
+            k = [1.0, 1.0, np.exp(log_k)]
+            ground = [
+                c
+                for c in (
+                    floor_cue(feet * k, up, fps) if feet is not None else None,
+                    path_cue(path * k, up, fps) if path is not None else None,
+                )
+                if c is not None
+            ]
+            if not ground:
                 break
-            up, cov, log_k, fs = _with_floor(body_up, body_cov, fc, log_k, FOCAL_SIGMA if measure_focal else 1e-6)
+            up, cov, log_k, gs = _with_ground(body_up, body_cov, ground, log_k, FOCAL_SIGMA if measure_focal else 1e-6)
             log_k = float(np.clip(log_k, -3 * FOCAL_SIGMA, 3 * FOCAL_SIGMA))
-        else:
-            cues, scale = cues + [fc], scale + [fs]
+        cues, scale = cues + ground, scale + gs
     sigma = float(np.degrees(np.sqrt(max(np.trace(cov) / 2, 0.0))))
     used = [c.name for c, s in zip(cues, scale) if c.name != "level" and s > 0.5 and _share(c, cov) > 0.1]
     return UpEstimate(up, "+".join(used) if used else "level", sigma, cues, float(np.exp(log_k)))

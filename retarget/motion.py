@@ -117,7 +117,12 @@ def _root(
 
 
 def choose_up(
-    rel: np.ndarray, fps: float, feet_cam: np.ndarray | None, points2d: np.ndarray | None, opt: RetargetOptions
+    rel: np.ndarray,
+    fps: float,
+    feet_cam: np.ndarray | None,
+    points2d: np.ndarray | None,
+    opt: RetargetOptions,
+    path_cam: np.ndarray | None = None,
 ) -> gravity.UpEstimate:
     """The user's choice wins: a level camera, or pitch and/or roll set (the other one still estimated).
 
@@ -130,7 +135,7 @@ def choose_up(
         pitch_set, roll_set = pitch_set or 0.0, roll_set or 0.0  # level except what the user set
     if pitch_set is not None and roll_set is not None:
         return gravity.UpEstimate(gravity.up_from_pitch_roll(pitch_set, roll_set), "override", 0.0)
-    est = gravity.estimate_up(rel, fps, feet_cam, points2d, measure_focal=opt.fov_deg is None)
+    est = gravity.estimate_up(rel, fps, feet_cam, points2d, measure_focal=opt.fov_deg is None, path_cam=path_cam)
     if opt.camera_pitch is None and opt.camera_roll is None:
         return est
     pitch, roll = est.pitch_deg, est.roll_deg
@@ -174,7 +179,7 @@ def retarget_motion(
 
     # Up: estimated from the body, the 2D and the floor, or set by the user.
     feet_cam = root_cam[:, None] + smoothed[:, list(FEET)] if root_cam is not None else None
-    est = choose_up(smoothed, fps, feet_cam, points2d, opt)
+    est = choose_up(smoothed, fps, feet_cam, points2d, opt, root_cam)
     up_cam = est.up_cam
     if root_cam is not None and abs(est.depth_scale - 1.0) > 1e-6:  # the floor measured the focal length
         focal *= est.depth_scale

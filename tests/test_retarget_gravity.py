@@ -125,3 +125,19 @@ def test_walk_toward_a_pitched_camera_measures_height_and_distance() -> None:
     d, h = np.median(errs, axis=0)
     print(f"walks: distance error median {d:.1%}, camera height error median {h:.1%}")
     assert d < 0.10 and h < 0.10
+
+
+def test_path_cue_levels_the_pelvis_track_and_ignores_a_descent() -> None:
+    """A pelvis walking 4 m level, seen by a camera pitched 30 deg down: up is perpendicular to the track
+    even when the current guess (the lifter's lean) is 20 deg off; a pelvis going down is no travel."""
+    true_up = gravity.up_from_pitch_roll(-30.0, 5.0)
+    fwd = np.cross(true_up, [1.0, 0.0, 0.0])
+    fwd /= np.linalg.norm(fwd)
+    t = np.linspace(0.0, 1.0, 120)
+    track = np.array([0.0, 0.0, 4.0]) + 4.0 * t[:, None] * fwd + 0.02 * np.sin(12 * t)[:, None] * true_up
+    guess = gravity.up_from_pitch_roll(-10.0, 5.0)
+    cue = gravity.path_cue(track, guess, 30.0)
+    assert cue is not None and abs(cue.up @ fwd) < np.sin(np.radians(1.0))
+    assert _tilt(cue.up, true_up) < _tilt(guess, true_up)
+    down = np.array([0.0, 0.0, 4.0]) - 1.2 * t[:, None] * true_up
+    assert gravity.path_cue(down, true_up, 30.0) is None
