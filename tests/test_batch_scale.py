@@ -117,7 +117,7 @@ def test_stop_kill_and_resume(tmp_path: Path, videos_dir: Path) -> None:
     names = ["c1.mp4", "c2.mp4", "c3.mp4", "c4.mp4"]
     clips = _clips(tmp_path / "clips", videos_dir, names)
     out = tmp_path / "out"
-    cmd = _cmd(clips, out, "--workers", "1", frames="0:40")
+    cmd = _cmd(clips, out, "--workers", "1", "--stride", "2", frames="0:120")  # slow enough to stop mid-batch
 
     # 1. SIGTERM (what Ctrl+C also does): a clean stop, the manifest says what is done, no partial files.
     proc = _start(cmd, tmp_path)
@@ -142,7 +142,7 @@ def test_stop_kill_and_resume(tmp_path: Path, videos_dir: Path) -> None:
     os.killpg(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=60)
     for bvh in out.glob("*.bvh"):
-        assert _bvh_frames(bvh) == 40
+        assert _bvh_frames(bvh) == 120
     st = _status(out)
     assert all(st[n] == "skipped" for n in done)
 
@@ -154,7 +154,7 @@ def test_stop_kill_and_resume(tmp_path: Path, videos_dir: Path) -> None:
     assert sorted(st) == names and set(st.values()) <= {"done", "skipped"}
     assert m["counts"]["skipped"] >= 2 and m["counts"]["done"] >= 1  # two runs finished one each at least
     assert sorted(p.name for p in out.glob("*.bvh")) == [n.replace(".mp4", ".bvh") for n in names]
-    assert all(_bvh_frames(p) == 40 for p in out.glob("*.bvh")) and not _partials(out)
+    assert all(_bvh_frames(p) == 120 for p in out.glob("*.bvh")) and not _partials(out)
     skipped = [c for c in m["clips"] if c["status"] == "skipped"]
     assert all(
         c["quality"] and c["quality"]["detection_rate"] == 1.0 for c in skipped
