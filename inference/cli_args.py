@@ -34,28 +34,27 @@ def person(text: str) -> str | int:
     return rank
 
 
+def _whole(text: str, expected: str) -> int:
+    """`text` as an int of 1 or more, or an argparse error saying what was `expected`."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {expected}, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
 def stride(text: str) -> int | str:
     """A whole number of frames (1 or more) or 'auto'."""
     if text.strip().lower() == "auto":
         return "auto"
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of frames or 'auto', not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
-    return value
+    return _whole(text, "a number of frames or 'auto'")
 
 
 def count(text: str) -> int:
     """A whole number, 1 or more."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
-    return value
+    return _whole(text, "a whole number")
 
 
 def frames(text: str) -> tuple[int, int | None]:

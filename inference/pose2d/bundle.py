@@ -75,24 +75,29 @@ def default_cache_dir() -> Path:
     return base / "mediapipe"
 
 
-def check_bundle(path: Path) -> Path:
-    """Raise PoseModelError unless `path` is a readable PoseLandmarker bundle (catches HTML error pages,
-    truncated downloads and other models before MediaPipe fails on them with an opaque message)."""
+def check_task_bundle(path: Path, kind: str, members: tuple[str, ...], replace_with: str) -> Path:
+    """Raise PoseModelError unless `path` is a readable MediaPipe `kind` .task bundle holding `members`
+    (catches HTML error pages, truncated downloads and other models before MediaPipe fails on them with an
+    opaque message). Shared by the pose and the hand bundle."""
     path = Path(path)
     if not path.is_file():
-        raise PoseModelError(f"MediaPipe pose model not found: {path}")
+        raise PoseModelError(f"MediaPipe {kind.lower()} model not found: {path}")
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
     except (zipfile.BadZipFile, OSError) as exc:
         raise PoseModelError(
-            f"{path} is not a MediaPipe PoseLandmarker .task bundle ({exc}); "
-            f"replace it with the official file ({VARIANTS['full'].url})"
+            f"{path} is not a MediaPipe {kind}Landmarker .task bundle ({exc}); replace it with {replace_with}"
         ) from None
-    missing = [m for m in BUNDLE_MEMBERS if m not in names]
+    missing = [m for m in members if m not in names]
     if missing:
-        raise PoseModelError(f"{path} is not a PoseLandmarker bundle: it lacks {', '.join(missing)}")
+        raise PoseModelError(f"{path} is not a {kind}Landmarker bundle: it lacks {', '.join(missing)}")
     return path
+
+
+def check_bundle(path: Path) -> Path:
+    """Raise PoseModelError unless `path` is a readable PoseLandmarker bundle."""
+    return check_task_bundle(path, "Pose", BUNDLE_MEMBERS, f"the official file ({VARIANTS['full'].url})")
 
 
 def _candidates(variant: str, cache: Path) -> list[Path]:

@@ -18,12 +18,11 @@ A local file is checked to be a HandLandmarker bundle (the zip members) but not 
 from __future__ import annotations
 
 import os
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import PoseModelError
-from .bundle import default_cache_dir, download_bundle
+from .bundle import check_task_bundle, default_cache_dir, download_bundle
 
 ENV_VAR = "UPLIFT_HAND_MODEL"
 FILENAME = "hand_landmarker.task"
@@ -38,20 +37,7 @@ OFFICIAL_SIZE = 7_800_000  # approximate bytes, only for the progress bar when t
 
 def check_hand_bundle(path: Path) -> Path:
     """Raise PoseModelError unless `path` is a readable HandLandmarker bundle."""
-    path = Path(path)
-    if not path.is_file():
-        raise PoseModelError(f"MediaPipe hand model not found: {path}")
-    try:
-        with zipfile.ZipFile(path) as zf:
-            names = set(zf.namelist())
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise PoseModelError(
-            f"{path} is not a MediaPipe HandLandmarker .task bundle ({exc}); replace it with {OFFICIAL_URL}"
-        ) from None
-    missing = [m for m in BUNDLE_MEMBERS if m not in names]
-    if missing:
-        raise PoseModelError(f"{path} is not a HandLandmarker bundle: it lacks {', '.join(missing)}")
-    return path
+    return check_task_bundle(path, "Hand", BUNDLE_MEMBERS, OFFICIAL_URL)
 
 
 def _candidates(cache: Path) -> list[Path]:
