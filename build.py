@@ -13,7 +13,7 @@ Layout of the zip (what Blender installs as the package `bl_ext.<repo>.uplift_mo
 so the add-on finds its siblings the same way in both (addon/_pkgs.py).
 The build and the validation are done by `blender_ext.py` from the bpy module (the same code as
 `blender --command extension build/validate`), with Blender's list of valid tags. Each zip bundles the
-wheels wheels.lock pins for its platform (build_wheels.py: MediaPipe, ONNX Runtime, PyAV, SciPy), verified
+wheels wheels.lock pins for its platform (build_wheels.py: MediaPipe, ONNX Runtime, PyAV), verified
 by sha256, listed in the staged manifest's `wheels` with `platforms = [<platform>]`: Blender installs them
 from the zip, no pip and no network. torch is not bundled (the optional GPU extra, addon/deps.py).
 """

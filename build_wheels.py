@@ -48,7 +48,6 @@ _CURRENT = (
     "mediapipe==0.10.31",
     "onnxruntime==1.32.0",
     "av==16.0.1",
-    "scipy==1.13.1",
 )
 # Intel Macs: MediaPipe 0.10.21 and ONNX Runtime 1.23.2 are the last releases with macOS x86_64 wheels. That
 # MediaPipe imports cv2, protobuf, attrs and matplotlib.pyplot at import time (its drawing utils), so OpenCV (headless)
@@ -67,7 +66,6 @@ _MACOS_X64 = (
     "pyparsing==3.3.3",
     "python-dateutil==4.0.0",
     "packaging==26.4",
-    "scipy==1.13.1",
 )
 REQUIREMENTS: dict[str, tuple[str, ...]] = {
     "linux-x64": _CURRENT,

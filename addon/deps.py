@@ -33,7 +33,6 @@ BUNDLED: dict[str, str] = {
     "onnxruntime": "onnxruntime",
     "av": "av",
     "opencv-python-headless": "cv2",
-    "scipy": "scipy",
     "numpy": "numpy",
 }
 DECODERS = ("av", "opencv-python-headless")  # either one is enough (inference/video falls back to OpenCV)

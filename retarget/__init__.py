@@ -1,4 +1,5 @@
 """Joints [T, 17, 3] -> armature animation: coordinates, root motion, smoothing, foot contact, bone rotations.
 
-Pure numpy/scipy. The only module that touches Blender is `retarget.bpy_keys` (imported explicitly).
+Pure numpy (Blender bundles numpy, not scipy: filters.py and interp.py stand in for the scipy calls).
+The only module that touches Blender is `retarget.bpy_keys` (imported explicitly).
 """

@@ -19,7 +19,8 @@ the pelvis moves by minus the foot's motion relative to the pelvis): no flight p
 from __future__ import annotations
 
 import numpy as np
-from scipy.interpolate import PchipInterpolator
+
+from .interp import pchip
 
 DEFAULT_FOV_DEG = 60.0
 
@@ -83,7 +84,7 @@ def interpolate_keys(values: np.ndarray) -> np.ndarray:
     if ok.sum() == 1:
         return np.repeat(v[ok], len(v), axis=0)
     t = np.flatnonzero(ok)
-    out = PchipInterpolator(t, v[ok], axis=0, extrapolate=False)(np.arange(len(v)))
+    out = pchip(t, v[ok], np.arange(len(v)))
     out[: t[0]] = v[t[0]]
     out[t[-1] + 1 :] = v[t[-1]]
     return out

@@ -7,7 +7,8 @@ interpolation in time (edges held) before filtering, so one lost frame does not 
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import butter, sosfiltfilt
+
+from .filters import butter_lowpass_sos, sosfiltfilt
 
 
 def fill_nan(x: np.ndarray) -> np.ndarray:
@@ -33,9 +34,9 @@ def butterworth(x: np.ndarray, fps: float, cutoff_hz: float, order: int = 4) -> 
     wn = cutoff_hz / (0.5 * fps)
     if wn >= 0.99 or x.shape[0] < 4:
         return x
-    sos = butter(order, wn, output="sos")
-    default_pad = 3 * (2 * len(sos) + 1)
-    return sosfiltfilt(sos, x, axis=0, padlen=min(default_pad, x.shape[0] - 1))
+    sos = butter_lowpass_sos(order, wn)
+    default_pad = 3 * (2 * len(sos) + 1)  # scipy's default padding for sosfiltfilt
+    return sosfiltfilt(sos, x, padlen=min(default_pad, x.shape[0] - 1))
 
 
 def _alpha(cutoff: np.ndarray | float, dt: float) -> np.ndarray:

@@ -135,9 +135,9 @@ def intel_mac_set_zip(out: Path) -> Path:
 
 
 CASES = {  # case -> (Blender, which zip, the modules that must come from its wheels)
-    "5.0-linux-x64": ("bpy==5.0.1", "linux-x64", ("mediapipe", "onnxruntime", "av", "scipy")),
-    "4.5-linux-x64": ("bpy==4.5.4", "linux-x64", ("mediapipe", "onnxruntime", "av", "scipy")),
-    "5.0-intel-mac-set": ("bpy==5.0.1", "intel-mac-set", ("mediapipe", "onnxruntime", "cv2", "scipy")),
+    "5.0-linux-x64": ("bpy==5.0.1", "linux-x64", ("mediapipe", "onnxruntime", "av")),
+    "4.5-linux-x64": ("bpy==4.5.4", "linux-x64", ("mediapipe", "onnxruntime", "av")),
+    "5.0-intel-mac-set": ("bpy==5.0.1", "intel-mac-set", ("mediapipe", "onnxruntime", "cv2")),
 }
 
 

@@ -113,7 +113,7 @@ class PoseDetector:
         try:
             from mediapipe.tasks.python import BaseOptions, vision
         except ImportError as exc:  # pragma: no cover - environment problem
-            raise PoseModelError(f"MediaPipe is not installed ({exc}); run ./setup.sh") from None
+            raise PoseModelError(mediapipe_missing(exc)) from None
         self._mp_image = _mp_image_factory()
         options = vision.PoseLandmarkerOptions(
             # Pass the bytes: MediaPipe cannot open paths with non-ASCII characters on every platform.
@@ -159,6 +159,15 @@ class PoseDetector:
 
 def _f(v: float | None) -> float:
     return float("nan") if v is None else float(v)
+
+
+def mediapipe_missing(exc: BaseException) -> str:
+    """What to do when MediaPipe cannot be imported: the add-on bundles it per platform, a checkout installs it."""
+    return (
+        f"MediaPipe could not be loaded ({exc}). In Blender: install the Uplift Mocap zip built for this "
+        "platform (Windows, Linux, macOS Intel or Apple Silicon each have their own; see README, Install in "
+        "Blender). From a source checkout: run ./setup.sh."
+    )
 
 
 def _mp_image_factory():

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import PoseModelError
-from .detector import Detection, PoseDetector, _mp_image_factory, dedupe
+from .detector import Detection, PoseDetector, _mp_image_factory, dedupe, mediapipe_missing
 
 NUM_HAND_LANDMARKS = 21
 SIDES = ("L", "R")  # index 0 = the person's left hand, 1 = right (as the pose's 15/16)
@@ -76,7 +76,7 @@ class HandDetector:
         try:
             from mediapipe.tasks.python import BaseOptions, vision
         except ImportError as exc:  # pragma: no cover - environment problem
-            raise PoseModelError(f"MediaPipe is not installed ({exc}); run ./setup.sh") from None
+            raise PoseModelError(mediapipe_missing(exc)) from None
         self._mp_image = _mp_image_factory()
         options = vision.HandLandmarkerOptions(
             base_options=BaseOptions(model_asset_buffer=Path(model_path).read_bytes()),

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .assignment import min_cost_assignment
 from .detector import Detection
 
 
@@ -41,8 +42,6 @@ class PeopleTracker:
         self.gate, self.gate_per_frame, self.gate_max = gate, gate_per_frame, gate_max
 
     def update(self, slot: int, frame: int, people: list[Detection]) -> None:
-        from scipy.optimize import linear_sum_assignment
-
         cost = np.full((len(self.tracks), len(people)), np.inf)
         for i, tr in enumerate(self.tracks):
             prev = tr.last
@@ -55,7 +54,7 @@ class PeopleTracker:
                     cost[i, j] = c
         matched: set[int] = set()
         if cost.size:
-            rows, cols = linear_sum_assignment(np.where(np.isfinite(cost), cost, 1e9))
+            rows, cols = min_cost_assignment(np.where(np.isfinite(cost), cost, 1e9))
             for i, j in zip(rows, cols):
                 if np.isfinite(cost[i, j]):
                     self._add(self.tracks[i], slot, frame, people[j])
