@@ -145,8 +145,11 @@ def test_shipped_model_is_accurate_on_held_out_mocap(val_seqs):
     assert learned[10]["MPJPE"] < 1.2 * learned[2]["MPJPE"], learned
     # the 3D of a rigid body should not breathe much
     assert learned[10]["bone_std"] < 25.0
-    # learned in-betweens are smooth (v2 6.5 mm/frame^2; the jittery v1 12.7)
-    assert learned[10]["acc_err"] < 10.0, (learned[10], bil[10])
+    # learned in-betweens are as smooth as interpolating our own key-frames (the raw network output: 1.3x at
+    # s_in 10, 2.4x at 2; steadied by inference/lift/inbetween.py: 1.0x) and at least as accurate
+    for s_in in (2, 10):
+        assert learned[s_in]["acc_err"] < 1.1 * bil[s_in]["acc_err"], (s_in, learned[s_in], bil[s_in])
+    assert learned[10]["MPJPE"] <= bil[10]["MPJPE"] + 0.5, (learned[10], bil[10])
     # and they move as far as the motion: a damped model (the v2 candidate: 63 %, 67 mm) scores a good MPJPE
     print(f"motion range at s_in 2 / 10: {learned[2]['range_%']:.0f} / {learned[10]['range_%']:.0f} %")
     assert 80.0 < learned[10]["range_%"] < 125.0, learned[10]

@@ -14,7 +14,8 @@ How a clip is mapped onto the model (why: the model runs at one fixed rate, vide
    key-frame, continuing the key-frame spacing (the reference code's right-edge padding is wrong for
    sparse capture).
 4. Flip TTA averages the prediction with the un-mirrored prediction for the mirrored input.
-5. The grid prediction is interpolated linearly back to the video's frame times; the pelvis is set to 0.
+5. The grid prediction is interpolated linearly back to the video's frame times; what it adds to
+   interpolating its own key-frames is low-passed below the key rate (inbetween.py); the pelvis is set to 0.
 A clip with no key-frame raises NoPersonError; a single key-frame gives that one pose for every frame.
 
 All of this is numpy, written once; the network itself runs on ONNX Runtime or torch (backends.py).
@@ -29,6 +30,7 @@ import numpy as np
 from ..errors import NoPersonError, UpliftError
 from ..pose2d.landmarks import canonical_torso_2d
 from .backends import WindowModel, get_backend
+from .inbetween import steady_inbetweens
 from .poses import mirror_2d, mirror_3d, normalize_2d
 from .weights import load_model  # the torch backend's loader, looked up here at call time (tests replace it)
 
@@ -97,6 +99,7 @@ def uplift(
     batch_size: int = 64,
     hop: int = DEFAULT_HOP,
     backend: str = "auto",
+    steady: bool = True,
 ) -> np.ndarray:
     """Sparse 2D [T,17,2] pixels (NaN rows off key-frames) -> float32 [T,17,3] metres, camera coords, pelvis 0.
 
@@ -105,6 +108,8 @@ def uplift(
     backend: 'onnx' (ONNX Runtime, no torch), 'torch', or 'auto' = ONNX when onnxruntime is installed and the
     export beside `weights` matches them, else torch. device: 'auto', 'cpu', or a GPU ('cuda[:N]'; torch also
     'mps'; ONNX also 'dml', 'coreml').
+    steady: low-pass what the model adds between key-frames to interpolating its own key-frame outputs
+    (inbetween.py: learned in-betweens without their wobble); False gives the network's raw output.
     """
     pts = np.asarray(points_2d, dtype=np.float32)
     w, h = _check(pts, image_size, fps)
@@ -148,5 +153,7 @@ def uplift(
     res = (1 - a) * grid_pred[i0] + a * grid_pred[i1]
     if len(key_t) == 1:
         res[:] = grid_pred[g[0]]
+    if steady:
+        res = steady_inbetweens(res, key_t, fps)
     res = res - res[:, :1]
     return res.astype(np.float32)
