@@ -20,7 +20,7 @@ import numpy as np
 
 from . import fingers, rigmap
 from .contact import ANKLE_HEIGHT
-from .segments import SEGMENTS, rest_skeleton
+from .segments import FOOT_SEGMENTS, SEGMENTS, rest_directions, rest_skeleton
 from .skeleton import INDEX
 
 SLOTTED = bpy.app.version >= (4, 4, 0)
@@ -112,12 +112,25 @@ def build_default_armature(
                 b, p = eb[seg_name], eb[seg.parent]
                 b.parent = p
                 b.use_connect = seg.parent != "hips" and (b.head - p.tail).length < 1e-6
+        for foot, shin in FOOT_SEGMENTS.items():  # ankle -> ball of the foot, on the shin's tip
+            b = eb.new(foot)
+            head, tail = default_foot(joints[SEGMENTS[shin].tail], float(lengths[SEGMENTS[shin].tail]), ankle_height)
+            b.head, b.tail = tuple(head), tuple(tail)
+            b.align_roll((0.0, 0.0, 1.0))
+            b.parent, b.use_connect = eb[shin], True
     finally:
         bpy.ops.object.mode_set(mode="OBJECT")
         view_layer.objects.active = prev_active if prev_active is not None else obj
     for pb in obj.pose.bones:
         pb.rotation_mode = "QUATERNION"
     return obj
+
+
+def default_foot(ankle: np.ndarray, shin_length: float, ankle_height: float) -> tuple[np.ndarray, np.ndarray]:
+    """Head and tail of a default foot bone: from the ankle forward (-Y) to the ball of the foot, just
+    above the floor (an adult's ankle -> ball is about a third of the shin)."""
+    a = np.asarray(ankle, np.float64)
+    return a, a + np.array([0.0, -0.33 * shin_length, -0.75 * ankle_height])
 
 
 @contextmanager
@@ -136,9 +149,10 @@ def _editing(obj: bpy.types.Object) -> Iterator[bpy.types.ArmatureEditBones]:
         view_layer.objects.active = prev_active if prev_active is not None else obj
 
 
-def add_finger_bones(obj: bpy.types.Object) -> list[str]:
-    """Give a default armature hands: `hand.L/R` (unless it has them) on the forearm tips and 15 finger
-    bones each, named after the finger segments (fingers.default_finger_bones). Returns the bones added."""
+def add_finger_bones(obj: bpy.types.Object, with_fingers: bool = True) -> list[str]:
+    """Give a default armature hands: `hand.L/R` (unless it has them) on the forearm tips and, with
+    `with_fingers`, 15 finger bones each, named after the finger segments (fingers.default_finger_bones).
+    Returns the bones added."""
     added: list[str] = []
     with _editing(obj) as eb:
         for side in ("L", "R"):
@@ -147,7 +161,7 @@ def add_finger_bones(obj: bpy.types.Object) -> list[str]:
                 continue
             wrist = np.array(fore.tail)
             for name, head, tail, parent in fingers.default_finger_bones(wrist, fore.length, side):
-                if name in eb:
+                if name in eb or (parent is not None and not with_fingers):
                     continue
                 b = eb.new(name)
                 b.head, b.tail = tuple(head), tuple(tail)
@@ -385,7 +399,7 @@ def retarget_onto(
         rig,
         bonemap,
         seg_rots,
-        {n: s.rest_dir for n, s in SEGMENTS.items()},
+        rest_directions(),
         root_positions,
         root_rest=root_rest,
         capture_leg_length=leg,

@@ -122,8 +122,19 @@ SEGMENTS: dict[str, Segment] = {
     ),
 }
 
-# Derived segments: foot -> the segment whose heading (rotation about world up) it takes.
+# Derived segments: foot -> the segment whose heading (rotation about world up) it takes. A foot's rotation,
+# when given (retarget.feet), turns the rig's rest foot as it stands (level): no rest direction.
 FOOT_SEGMENTS: dict[str, str] = {"foot.L": "shin.L", "foot.R": "shin.R"}
+# Hands (retarget.wrists): driven from MediaPipe's pose hand landmarks only; rest direction = the forearm's.
+HAND_SEGMENTS: dict[str, str] = {"hand.L": "forearm.L", "hand.R": "forearm.R"}
+
+
+def rest_directions() -> dict[str, tuple[float, float, float]]:
+    """Canonical rest direction (head -> tail, T-pose) of every segment rig mapping aligns: body and hands."""
+    out = {n: s.rest_dir for n, s in SEGMENTS.items()}
+    out.update({h: SEGMENTS[f].rest_dir for h, f in HAND_SEGMENTS.items()})
+    return out
+
 
 # Which segment positions each joint in forward kinematics (root: None).
 JOINT_SEGMENT: tuple[str | None, ...] = tuple(

@@ -1,0 +1,60 @@
+"""Head, wrists and feet from MediaPipe's 33 pose landmarks on key-frames: one entry for the keying.
+
+Pure numpy. `drive` returns world rotations {segment: [T, 4]} in the same convention as
+`Motion.rotations` (rest frame -> world at t); the caller overlays them on the motion's own before keying
+(`{**motion.rotations, **drive(...)}`): neck/head replace the 17-joint ones, forearms gain their roll,
+hands and feet are the derived segments `segments.HAND_SEGMENTS` / `FOOT_SEGMENTS` that rig mapping keys
+when the rig has them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import feet, head, landmarks, wrists
+
+
+@dataclass
+class Extremities:
+    rotations: dict[str, np.ndarray]  # segment -> [T, 4] world rotations to overlay on Motion.rotations
+    foot_pitch: np.ndarray | None = None  # [T, 2] rad (+ = toe up), left, right
+    foot_length: dict[str, float] = field(default_factory=dict)  # heel -> toe tip (m) per side
+    seen: int = 0  # key-frames with usable landmarks
+
+
+def drive(
+    motion: object,
+    world33: np.ndarray | None,
+    keyframes: np.ndarray,
+    *,
+    hands: str = "wrists",
+    head_turn: bool = True,
+    foot_pitch: bool = True,
+) -> Extremities:
+    """Rotations for `motion` (a retarget.motion.Motion) from MediaPipe world landmarks [K, 33, 3] seen on
+    `keyframes` (rows of the motion). hands: "off" leaves forearms and hands alone; "wrists" and "fingers"
+    drive them. Nothing (an empty result) without landmarks."""
+    if world33 is None or len(np.asarray(keyframes)) == 0:
+        return Extremities({})
+    rows = np.asarray(keyframes, np.int64)
+    T = len(motion.joints)
+    keep = (rows >= 0) & (rows < T)
+    rows, w33 = rows[keep], np.asarray(world33, np.float64)[keep]
+    lm, ok = landmarks.to_world(w33, motion.joints, rows)
+    out = Extremities({}, seen=int(ok.sum()))
+    if not ok.any():
+        return out
+    rots = motion.rotations
+    if head_turn:
+        out.rotations.update(head.head_rotations(lm, ok, rots["chest"], rows, motion.fps))
+    if str(hands).lower() != "off":
+        out.rotations.update(wrists.wrist_rotations(lm, ok, motion.joints, rots, rows, motion.fps))
+    if foot_pitch:
+        pitch, lengths = feet.foot_pitch(
+            lm, ok, motion.joints, motion.contacts, rows, motion.fps, motion.floor.ankle_height
+        )
+        out.rotations.update(feet.foot_rotations(pitch, rots))
+        out.foot_pitch, out.foot_length = pitch, lengths
+    return out

@@ -1,0 +1,97 @@
+"""Foot pitch from MediaPipe's heel and toe landmarks, kept consistent with the floor and planted feet.
+
+Pure numpy. The 17 lifted joints end at the ankles, so a foot bone could only stay level (turned with its
+shin's heading: `segments.FOOT_SEGMENTS`). MediaPipe's pose model marks each heel and toe tip (foot
+index): the heel -> toe line gives the foot's pitch. Why it is built this way:
+- The heel -> toe line is measured in the motion's world (`landmarks.to_world`), turned by the rotation
+  that takes MediaPipe's shin onto the motion's (the ankle angle is what MediaPipe sees; the shin is
+  the lifter's, already grounded and foot-locked).
+- MediaPipe's heel point sits higher on the heel than its toe point on the toes: the line pitches down
+  on a flat foot. The pitch on key-frames where the foot is planted (`Motion.contacts`) is that offset
+  and is taken off (when there are at least 3 of them; none otherwise).
+- Planted feet are flat (faded in and out like the foot lock), and every frame's pitch is kept inside
+  what the ankle's height allows: the toe tip and the heel never go under the floor (Z = 0) for a sole
+  that is flat at `ankle_height` when standing. So a foot can roll heel-to-toe only as far as the
+  lifted ankle rises (walking: heel strike and push-off).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import keyed
+from . import landmarks as L
+from . import quat as Q
+from .skeleton import INDEX
+
+TOE_FRACTION = 0.78  # of the heel -> toe length that lies in front of the ankle (adult foot)
+DEFAULT_FOOT = 0.25  # heel -> toe tip (m) where MediaPipe gives no usable length
+CONTACT_FADE_S = 0.12  # planted feet are flattened with the same fade as the foot lock
+_X, _Z = np.array([1.0, 0.0, 0.0]), np.array([0.0, 0.0, 1.0])
+
+
+def pitch_limits(ankle_z: np.ndarray, ankle_height: float, toe: float, heel: float) -> tuple[np.ndarray, np.ndarray]:
+    """Lowest and highest pitch [T] (rad, + = toe up) for which the toe tip (`toe` m in front of the
+    ankle) and the heel (`heel` m behind it), both `ankle_height` below it when flat, stay above Z = 0."""
+    z = np.maximum(np.asarray(ankle_z, np.float64), 0.0)
+    r_t, r_h = np.hypot(toe, ankle_height), np.hypot(heel, ankle_height)
+    lo = np.arctan2(ankle_height, toe) - np.arcsin(np.clip(z / r_t, 0.0, 1.0))
+    hi = np.arcsin(np.clip(z / r_h, 0.0, 1.0)) - np.arctan2(ankle_height, heel)
+    lo, hi = np.where(z >= r_t, -np.pi / 2, lo), np.where(z >= r_h, np.pi / 2, hi)
+    return np.minimum(lo, 0.0), np.maximum(hi, 0.0)  # under standing height: flat rather than nothing
+
+
+def _fade(mask: np.ndarray, fps: float) -> np.ndarray:
+    """0/1 mask [T] -> weights ramping over CONTACT_FADE_S on each side of a change."""
+    m = np.asarray(mask, np.float64)
+    n = max(1, int(round(CONTACT_FADE_S * fps)))
+    k = np.ones(2 * n + 1) / (2 * n + 1)
+    return np.clip(np.convolve(np.pad(m, n, mode="edge"), k, mode="valid"), 0.0, 1.0)
+
+
+def foot_pitch(
+    lm_world: np.ndarray,
+    ok: np.ndarray,
+    joints: np.ndarray,
+    contacts: np.ndarray,
+    rows: np.ndarray,
+    fps: float,
+    ankle_height: float,
+) -> tuple[np.ndarray, dict[str, float]]:
+    """Pitch [T, 2] (rad, + = toe up; left, right) and the foot lengths used {"L": m, "R": m}."""
+    rows = np.asarray(rows, np.int64)
+    T = len(joints)
+    out = np.zeros((T, 2))
+    lengths: dict[str, float] = {}
+    for s, side in enumerate(("L", "R")):
+        ankle_i, heel_i, toe_i = L.FOOT[side]
+        d = lm_world[:, toe_i] - lm_world[:, heel_i]
+        mp_shin = lm_world[:, ankle_i] - lm_world[:, L.KNEE[side]]
+        shin = joints[rows, INDEX[f"{side}Ankle"]] - joints[rows, INDEX[f"{side}Knee"]]
+        with np.errstate(invalid="ignore"):
+            d = Q.rotate(Q.between(np.where(ok[:, None], mp_shin, shin), shin), np.where(ok[:, None], d, _X))
+        pitch = np.arctan2(d[:, 2], np.linalg.norm(d[:, :2], axis=-1))
+        planted = ok & np.asarray(contacts, bool)[rows, s]
+        if planted.sum() >= 3:
+            pitch = pitch - np.median(pitch[planted])
+        length = float(np.median(np.linalg.norm(d[ok], axis=-1))) if ok.any() else DEFAULT_FOOT
+        length = length if 0.1 < length < 0.4 else DEFAULT_FOOT
+        lengths[side] = length
+        q = keyed.per_frame(Q.from_axis_angle(_X, pitch), ok, rows, T, fps)
+        p = Q.twist_angle_wrapped(q, _X)
+        p = p * (1.0 - _fade(np.asarray(contacts, bool)[:, s], fps))
+        lo, hi = pitch_limits(
+            joints[:, INDEX[f"{side}Ankle"], 2], ankle_height, TOE_FRACTION * length, (1 - TOE_FRACTION) * length
+        )
+        out[:, s] = np.clip(p, lo, hi)
+    return out, lengths
+
+
+def foot_rotations(pitch: np.ndarray, shins: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """{"foot.L", "foot.R"}: world rotations [T, 4] from the rest foot (level, toes to -Y): the shin's
+    heading (its turn about up), then the pitch about the foot's own left-right axis."""
+    out = {}
+    for s, side in enumerate(("L", "R")):
+        heading = Q.from_axis_angle(_Z, Q.twist_angle_wrapped(shins[f"shin.{side}"], _Z))
+        out[f"foot.{side}"] = Q.make_continuous(Q.mul(heading, Q.from_axis_angle(_X, -pitch[:, s])))
+    return out
