@@ -20,7 +20,7 @@ from . import feet, head, landmarks, wrists
 class Extremities:
     rotations: dict[str, np.ndarray]  # segment -> [T, 4] world rotations to overlay on Motion.rotations
     foot_pitch: np.ndarray | None = None  # [T, 2] rad (+ = toe up), left, right
-    foot_length: dict[str, float] = field(default_factory=dict)  # heel -> toe tip (m) per side
+    sole: dict[str, tuple[float, float]] = field(default_factory=dict)  # (toe tip, heel) from the ankle, m
     seen: int = 0  # key-frames with usable landmarks
 
 
@@ -56,5 +56,5 @@ def drive(
             lm, ok, motion.joints, motion.contacts, rows, motion.fps, motion.floor.ankle_height
         )
         out.rotations.update(feet.foot_rotations(pitch, rots))
-        out.foot_pitch, out.foot_length = pitch, lengths
+        out.foot_pitch, out.sole = pitch, lengths
     return out

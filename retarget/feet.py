@@ -11,7 +11,7 @@ index): the heel -> toe line gives the foot's pitch. Why it is built this way:
   and is taken off (when there are at least 3 of them; none otherwise).
 - Planted feet are flat (faded in and out like the foot lock), and every frame's pitch is kept inside
   what the ankle's height allows: the toe tip and the heel never go under the floor (Z = 0) for a sole
-  that is flat at `ankle_height` when standing. So a foot can roll heel-to-toe only as far as the
+  that is flat at `ankle_height` when standing (toe tip TOE_SHINS, heel HEEL_SHINS shin lengths from the ankle). So a foot can roll heel-to-toe only as far as the
   lifted ankle rises (walking: heel strike and push-off).
 """
 
@@ -24,8 +24,10 @@ from . import landmarks as L
 from . import quat as Q
 from .skeleton import INDEX
 
-TOE_FRACTION = 0.78  # of the heel -> toe length that lies in front of the ankle (adult foot)
-DEFAULT_FOOT = 0.25  # heel -> toe tip (m) where MediaPipe gives no usable length
+# The sole, in shin lengths: toe tip in front of the ankle, heel behind it (an adult foot is ~0.6 shins long;
+# MediaPipe's heel and foot-index points lie inside the foot, so its own heel -> toe length is too short).
+TOE_SHINS, HEEL_SHINS = 0.45, 0.12
+NEAR_FLOOR = 0.02  # m above standing height: an ankle this low is on the floor (calibration, with contacts)
 CONTACT_FADE_S = 0.12  # planted feet are flattened with the same fade as the foot lock
 _X, _Z = np.array([1.0, 0.0, 0.0]), np.array([0.0, 0.0, 1.0])
 
@@ -57,12 +59,12 @@ def foot_pitch(
     rows: np.ndarray,
     fps: float,
     ankle_height: float,
-) -> tuple[np.ndarray, dict[str, float]]:
-    """Pitch [T, 2] (rad, + = toe up; left, right) and the foot lengths used {"L": m, "R": m}."""
+) -> tuple[np.ndarray, dict[str, tuple[float, float]]]:
+    """Pitch [T, 2] (rad, + = toe up; left, right) and the sole lengths used {"L": (toe, heel) m, ...}."""
     rows = np.asarray(rows, np.int64)
     T = len(joints)
     out = np.zeros((T, 2))
-    lengths: dict[str, float] = {}
+    lengths: dict[str, tuple[float, float]] = {}
     for s, side in enumerate(("L", "R")):
         ankle_i, heel_i, toe_i = L.FOOT[side]
         d = lm_world[:, toe_i] - lm_world[:, heel_i]
@@ -71,18 +73,19 @@ def foot_pitch(
         with np.errstate(invalid="ignore"):
             d = Q.rotate(Q.between(np.where(ok[:, None], mp_shin, shin), shin), np.where(ok[:, None], d, _X))
         pitch = np.arctan2(d[:, 2], np.linalg.norm(d[:, :2], axis=-1))
-        planted = ok & np.asarray(contacts, bool)[rows, s]
+        low = joints[rows, INDEX[f"{side}Ankle"], 2] < ankle_height + NEAR_FLOOR
+        planted = ok & (np.asarray(contacts, bool)[rows, s] | low)
         if planted.sum() >= 3:
             pitch = pitch - np.median(pitch[planted])
-        length = float(np.median(np.linalg.norm(d[ok], axis=-1))) if ok.any() else DEFAULT_FOOT
-        length = length if 0.1 < length < 0.4 else DEFAULT_FOOT
-        lengths[side] = length
+        shin_len = float(
+            np.median(np.linalg.norm(joints[:, INDEX[f"{side}Ankle"]] - joints[:, INDEX[f"{side}Knee"]], axis=-1))
+        )
+        toe, heel = TOE_SHINS * shin_len, HEEL_SHINS * shin_len
+        lengths[side] = (toe, heel)
         q = keyed.per_frame(Q.from_axis_angle(_X, pitch), ok, rows, T, fps)
         p = Q.twist_angle_wrapped(q, _X)
         p = p * (1.0 - _fade(np.asarray(contacts, bool)[:, s], fps))
-        lo, hi = pitch_limits(
-            joints[:, INDEX[f"{side}Ankle"], 2], ankle_height, TOE_FRACTION * length, (1 - TOE_FRACTION) * length
-        )
+        lo, hi = pitch_limits(joints[:, INDEX[f"{side}Ankle"], 2], ankle_height, toe, heel)
         out[:, s] = np.clip(p, lo, hi)
     return out, lengths
 

@@ -146,7 +146,8 @@ for _s in "LR":
 
 def _chain_end(rig: RigRest, bonemap: Mapping[str, str | Sequence[str]], seg: str, fallback: np.ndarray) -> np.ndarray:
     nxt = _ENDS_AT.get(seg)
-    if nxt and nxt in bonemap:
+    first = _as_chain(bonemap[nxt])[0] if nxt and nxt in bonemap else None
+    if first is not None and first in rig._index:  # an optional next slot (hand) the rig may lack
         end = rig.heads_world()[_chain_of(rig, bonemap, nxt)[0]]
         if np.linalg.norm(end - rig.heads_world()[_chain_of(rig, bonemap, seg)[0]]) > 1e-6:
             return end

@@ -86,8 +86,7 @@ def test_foot_pitch_rolls_with_the_ankle_and_never_goes_under_the_floor() -> Non
     truth = np.radians(-40 * np.sin(2 * np.pi * u))  # toe down while rising, toe up while landing
     ext = extremities.drive(m, S.world33(m, ROWS, foot_pitch=truth), ROWS)
     pitch = ext.foot_pitch[:, 0]
-    length = ext.foot_length["L"]
-    toe, heel = feet.TOE_FRACTION * length, (1 - feet.TOE_FRACTION) * length
+    toe, heel = ext.sole["L"]
     for off in ((toe, -S.ANKLE_H), (-heel, -S.ANKLE_H)):  # (forward, up) of the toe tip and the heel
         z = ankle_z + off[0] * np.sin(pitch) + off[1] * np.cos(pitch)
         assert z.min() > -1e-9, f"sole point under the floor by {-z.min() * 100:.2f} cm"
