@@ -11,7 +11,8 @@ index): the heel -> toe line gives the foot's pitch. Why it is built this way:
   and is taken off (when there are at least 3 of them; none otherwise).
 - Planted feet are flat (faded in and out like the foot lock), and every frame's pitch is kept inside
   what the ankle's height allows: the toe tip and the heel never go under the floor (Z = 0) for a sole
-  that is flat at `ankle_height` when standing (toe tip TOE_SHINS, heel HEEL_SHINS shin lengths from the ankle). So a foot can roll heel-to-toe only as far as the
+  that is flat at `ankle_height` when standing (toe tip TOE_SHINS, heel HEEL_SHINS shin lengths from the
+  ankle). So a foot can roll heel-to-toe only as far as the
   lifted ankle rises (walking: heel strike and push-off).
 """
 
