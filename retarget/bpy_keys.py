@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import bpy
 import numpy as np
 
-from . import fingers, rigmap
+from . import feet, fingers, rigmap
 from .contact import ANKLE_HEIGHT
 from .segments import FOOT_SEGMENTS, SEGMENTS, rest_directions, rest_skeleton
 from .skeleton import INDEX
@@ -114,7 +114,9 @@ def build_default_armature(
                 b.use_connect = seg.parent != "hips" and (b.head - p.tail).length < 1e-6
         for foot, shin in FOOT_SEGMENTS.items():  # ankle -> ball of the foot, on the shin's tip
             b = eb.new(foot)
-            head, tail = default_foot(joints[SEGMENTS[shin].tail], float(lengths[SEGMENTS[shin].tail]), ankle_height)
+            head, tail = feet.default_foot(
+                joints[SEGMENTS[shin].tail], float(lengths[SEGMENTS[shin].tail]), ankle_height
+            )
             b.head, b.tail = tuple(head), tuple(tail)
             b.align_roll((0.0, 0.0, 1.0))
             b.parent, b.use_connect = eb[shin], True
@@ -124,13 +126,6 @@ def build_default_armature(
     for pb in obj.pose.bones:
         pb.rotation_mode = "QUATERNION"
     return obj
-
-
-def default_foot(ankle: np.ndarray, shin_length: float, ankle_height: float) -> tuple[np.ndarray, np.ndarray]:
-    """Head and tail of a default foot bone: from the ankle forward (-Y) to the ball of the foot, just
-    above the floor (an adult's ankle -> ball is about a third of the shin)."""
-    a = np.asarray(ankle, np.float64)
-    return a, a + np.array([0.0, -0.33 * shin_length, -0.75 * ankle_height])
 
 
 @contextmanager

@@ -7,13 +7,13 @@ index): the heel -> toe line gives the foot's pitch. Why it is built this way:
   that takes MediaPipe's shin onto the motion's (the ankle angle is what MediaPipe sees; the shin is
   the lifter's, already grounded and foot-locked).
 - MediaPipe's heel point sits higher on the heel than its toe point on the toes: the line pitches down
-  on a flat foot. The pitch on key-frames where the foot is planted (`Motion.contacts`) is that offset
-  and is taken off (when there are at least 3 of them; none otherwise).
+  on a flat foot. The median pitch on key-frames where the foot is on the floor (planted in
+  `Motion.contacts`, or the ankle within NEAR_FLOOR of standing height) is that offset and is taken off
+  (with at least 3 such key-frames; nothing is taken off otherwise).
 - Planted feet are flat (faded in and out like the foot lock), and every frame's pitch is kept inside
   what the ankle's height allows: the toe tip and the heel never go under the floor (Z = 0) for a sole
   that is flat at `ankle_height` when standing (toe tip TOE_SHINS, heel HEEL_SHINS shin lengths from the
-  ankle). So a foot can roll heel-to-toe only as far as the
-  lifted ankle rises (walking: heel strike and push-off).
+  ankle). So a foot rolls heel-to-toe only as far as the lifted ankle rises (heel strike, push-off).
 """
 
 from __future__ import annotations
@@ -99,3 +99,10 @@ def foot_rotations(pitch: np.ndarray, shins: dict[str, np.ndarray]) -> dict[str,
         heading = Q.from_axis_angle(_Z, Q.twist_angle_wrapped(shins[f"shin.{side}"], _Z))
         out[f"foot.{side}"] = Q.make_continuous(Q.mul(heading, Q.from_axis_angle(_X, -pitch[:, s])))
     return out
+
+
+def default_foot(ankle: np.ndarray, shin_length: float, ankle_height: float) -> tuple[np.ndarray, np.ndarray]:
+    """Head and tail of a default foot bone: from the ankle forward (-Y) to the ball of the foot, just
+    above the floor (an adult's ankle -> ball is about a third of the shin)."""
+    a = np.asarray(ankle, np.float64)
+    return a, a + np.array([0.0, -0.33 * shin_length, -0.75 * ankle_height])

@@ -11,7 +11,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import landmark_sim as S
 import numpy as np
 import pytest
 
@@ -19,6 +18,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 bpy = pytest.importorskip("bpy")
+import landmark_sim as S  # noqa: E402
 from bpy_helpers import bone_quats  # noqa: E402
 
 from retarget import bonemap, bpy_keys, extremities, rigmap  # noqa: E402
