@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .fingers import FINGER_SEGMENTS, FINGERS
-from .segments import FOOT_SEGMENTS, HAND_SEGMENTS, SEGMENTS
+from .segments import FOOT_SEGMENTS, HAND_SEGMENTS, SEGMENTS, TOE_SEGMENTS
 
 BODY_SEGMENT_NAMES: tuple[str, ...] = tuple(SEGMENTS) + tuple(FOOT_SEGMENTS)
-# Hand and finger slots are optional: a rig without them (or a map without them) still matches and captures
-# (an armature Uplift built without hands keeps matching its own preset).
-OPTIONAL_SEGMENTS: tuple[str, ...] = tuple(HAND_SEGMENTS) + FINGER_SEGMENTS
+# Toe, hand and finger slots are optional: a rig without them (or a map without them) still matches and
+# captures (an armature Uplift built without hands keeps matching its own preset).
+OPTIONAL_SEGMENTS: tuple[str, ...] = tuple(TOE_SEGMENTS) + tuple(HAND_SEGMENTS) + FINGER_SEGMENTS
 SEGMENT_NAMES: tuple[str, ...] = BODY_SEGMENT_NAMES + OPTIONAL_SEGMENTS
 # A preset matches a rig that lacks these (feet too: armatures Uplift built before they had feet).
 MATCH_OPTIONAL: frozenset[str] = frozenset(OPTIONAL_SEGMENTS + tuple(FOOT_SEGMENTS))
@@ -184,6 +184,7 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "shin": ("shin", "calf", "leg", "lowerleg", "lowleg", "knee", "tibia"),
     "foot": ("foot", "ankle"),
     "hand": ("hand", "wrist"),
+    "toe": ("toe", "toebase", "toes", "ball"),
 }
 _ALL_WORDS = {w for ws in _SYNONYMS.values() for w in ws}
 
@@ -263,6 +264,10 @@ def guess_bonemap(names: Sequence[str], parents: Sequence[int]) -> BoneMap:
                 if foot is not None:
                     used.add(foot)
                     out[f"foot.{side}"] = [foot]
+                    toe = find("toe", side, under=foot)
+                    if toe is not None:
+                        used.add(toe)
+                        out[f"toe.{side}"] = [toe]
         clav = find("clavicle", side)
         if clav is not None:
             used.add(clav)

@@ -112,14 +112,14 @@ def build_default_armature(
                 b, p = eb[seg_name], eb[seg.parent]
                 b.parent = p
                 b.use_connect = seg.parent != "hips" and (b.head - p.tail).length < 1e-6
-        for foot, shin in FOOT_SEGMENTS.items():  # ankle -> ball of the foot, on the shin's tip
-            b = eb.new(foot)
-            head, tail = feet.default_foot(
-                joints[SEGMENTS[shin].tail], float(lengths[SEGMENTS[shin].tail]), ankle_height
-            )
-            b.head, b.tail = tuple(head), tuple(tail)
-            b.align_roll((0.0, 0.0, 1.0))
-            b.parent, b.use_connect = eb[shin], True
+        for foot, shin in FOOT_SEGMENTS.items():  # ankle -> ball of the foot -> toe tip, on the shin's tip
+            ankle = joints[SEGMENTS[shin].tail]
+            head, ball, tip = feet.default_foot(ankle, float(lengths[SEGMENTS[shin].tail]), ankle_height)
+            for name, h, t, parent in ((foot, head, ball, shin), (f"toe{foot[4:]}", ball, tip, foot)):
+                b = eb.new(name)
+                b.head, b.tail = tuple(h), tuple(t)
+                b.align_roll((0.0, 0.0, 1.0))
+                b.parent, b.use_connect = eb[parent], True
     finally:
         bpy.ops.object.mode_set(mode="OBJECT")
         view_layer.objects.active = prev_active if prev_active is not None else obj

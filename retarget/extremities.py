@@ -3,8 +3,8 @@
 Pure numpy. `drive` returns world rotations {segment: [T, 4]} in the same convention as
 `Motion.rotations` (rest frame -> world at t); the caller overlays them on the motion's own before keying
 (`{**motion.rotations, **drive(...)}`): neck/head replace the 17-joint ones, forearms gain their roll,
-hands and feet are the derived segments `segments.HAND_SEGMENTS` / `FOOT_SEGMENTS` that rig mapping keys
-when the rig has them.
+hands, feet and toes are the derived segments `segments.HAND_SEGMENTS` / `FOOT_SEGMENTS` / `TOE_SEGMENTS`
+that rig mapping keys when the rig has them.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ def drive(
         pitch, lengths = feet.foot_pitch(
             lm, ok, motion.joints, motion.contacts, rows, motion.fps, motion.floor.ankle_height
         )
-        out.rotations.update(feet.foot_rotations(pitch, rots))
+        bend = feet.toe_bend(pitch, motion.joints, motion.floor.ankle_height)
+        out.rotations.update(feet.foot_rotations(pitch, rots, bend))
         out.foot_pitch, out.sole = pitch, lengths
     return out

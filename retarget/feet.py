@@ -28,6 +28,8 @@ from .skeleton import INDEX
 # The sole, in shin lengths: toe tip in front of the ankle, heel behind it (an adult foot is ~0.6 shins long;
 # MediaPipe's heel and foot-index points lie inside the foot, so its own heel -> toe length is too short).
 TOE_SHINS, HEEL_SHINS = 0.45, 0.12
+BALL_SHINS = 0.33  # the ball of the foot (where the toes bend), in front of the ankle
+TOES_DOWN = (0.03, 0.08)  # m: a ball of the foot this close to the floor keeps the toes on it (fading out)
 NEAR_FLOOR = 0.02  # m above standing height: an ankle this low is on the floor (calibration, with contacts)
 CONTACT_FADE_S = 0.12  # planted feet are flattened with the same fade as the foot lock
 _X, _Z = np.array([1.0, 0.0, 0.0]), np.array([0.0, 0.0, 1.0])
@@ -91,18 +93,39 @@ def foot_pitch(
     return out, lengths
 
 
-def foot_rotations(pitch: np.ndarray, shins: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """{"foot.L", "foot.R"}: world rotations [T, 4] from the rest foot (level, toes to -Y): the shin's
-    heading (its turn about up), then the pitch about the foot's own left-right axis."""
+def toe_bend(pitch: np.ndarray, joints: np.ndarray, ankle_height: float) -> np.ndarray:
+    """Toe bend [T, 2] (rad, + = toes up relative to the foot): while the heel is up (pitch < 0) and the ball
+    of the foot is on the floor, the toes stay level (push-off); in the air they follow the foot."""
+    out = np.zeros_like(pitch)
+    for s, side in enumerate(("L", "R")):
+        ank, knee = joints[:, INDEX[f"{side}Ankle"]], joints[:, INDEX[f"{side}Knee"]]
+        ball = BALL_SHINS * float(np.median(np.linalg.norm(ank - knee, axis=-1)))
+        p = pitch[:, s]
+        z = ank[:, 2] + ball * np.sin(p) - ankle_height * np.cos(p)
+        w = np.clip((TOES_DOWN[1] - z) / (TOES_DOWN[1] - TOES_DOWN[0]), 0.0, 1.0)
+        out[:, s] = -np.minimum(p, 0.0) * w * w * (3 - 2 * w)
+    return out
+
+
+def foot_rotations(
+    pitch: np.ndarray, shins: dict[str, np.ndarray], bend: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """{"foot.L", "foot.R"} (and "toe.L/R" given the toe bend [T, 2]): world rotations [T, 4] from the rest
+    foot (level, toes to -Y): the shin's heading (its turn about up), then the pitch about the foot's own
+    left-right axis (for the toes: the pitch plus their bend)."""
     out = {}
     for s, side in enumerate(("L", "R")):
         heading = Q.from_axis_angle(_Z, Q.twist_angle_wrapped(shins[f"shin.{side}"], _Z))
         out[f"foot.{side}"] = Q.make_continuous(Q.mul(heading, Q.from_axis_angle(_X, -pitch[:, s])))
+        if bend is not None:
+            toe = Q.from_axis_angle(_X, -(pitch[:, s] + bend[:, s]))
+            out[f"toe.{side}"] = Q.make_continuous(Q.mul(heading, toe))
     return out
 
 
-def default_foot(ankle: np.ndarray, shin_length: float, ankle_height: float) -> tuple[np.ndarray, np.ndarray]:
-    """Head and tail of a default foot bone: from the ankle forward (-Y) to the ball of the foot, just
-    above the floor (an adult's ankle -> ball is about a third of the shin)."""
+def default_foot(ankle: np.ndarray, shin_length: float, ankle_height: float) -> tuple[np.ndarray, ...]:
+    """Head, tail of a default foot bone (from the ankle forward, -Y, to the ball of the foot just above the
+    floor) and the tail of its toe bone (to the toe tip), for a T-pose armature standing on Z = 0."""
     a = np.asarray(ankle, np.float64)
-    return a, a + np.array([0.0, -0.33 * shin_length, -0.75 * ankle_height])
+    ball = a + np.array([0.0, -BALL_SHINS * shin_length, -0.75 * ankle_height])
+    return a, ball, ball + np.array([0.0, -(TOE_SHINS - BALL_SHINS) * shin_length, 0.0])

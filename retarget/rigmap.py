@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import quat as Q
-from .segments import FOOT_SEGMENTS
+from .segments import FOOT_SEGMENTS, TOE_SEGMENTS
 
 ROOT_SEGMENT = "hips"
 
@@ -246,7 +246,7 @@ def pose_rotations(
       ``scale * (root - root_rest)`` from their rest position).
     scale: root motion scale; default = rig leg length / `capture_leg_length` (1 if either is unknown).
     """
-    mapped = [s for s in bonemap if s in seg_rots and s not in FOOT_SEGMENTS]
+    mapped = [s for s in bonemap if s in seg_rots and s not in FOOT_SEGMENTS and s not in TOE_SEGMENTS]
     if not mapped:
         raise ValueError("no segment of the bone map has a rotation: check the bone map")
     T = len(next(iter(seg_rots.values())))
@@ -270,12 +270,12 @@ def pose_rotations(
         r = Q.to_matrix(np.asarray(seg_rots[seg], dtype=np.float64))  # [T, 3, 3]
         deltas[seg] = delta = c @ r @ offset @ c.T  # world-space turn applied to the rest chain
         _set_targets(rig, target, chain, delta, g_rest)
-    for seg, leader in FOOT_SEGMENTS.items():
+    for seg, leader in {**FOOT_SEGMENTS, **TOE_SEGMENTS}.items():
         if seg not in bonemap:
             continue
-        if seg in seg_rots:  # pitched feet (retarget.feet): turns of the rig's rest foot, no rest offset
+        if seg in seg_rots:  # pitched feet, bent toes (retarget.feet): turns of the rig's rest bone, no offset
             delta = c @ Q.to_matrix(np.asarray(seg_rots[seg], dtype=np.float64)) @ c.T
-        elif leader in deltas:  # level as at rest, turned with the shin's heading
+        elif seg in FOOT_SEGMENTS and leader in deltas:  # level as at rest, turned with the shin's heading
             delta = heading_turn(deltas[leader])
         else:
             continue

@@ -125,6 +125,8 @@ SEGMENTS: dict[str, Segment] = {
 # Derived segments: foot -> the segment whose heading (rotation about world up) it takes. A foot's rotation,
 # when given (retarget.feet), turns the rig's rest foot as it stands (level): no rest direction.
 FOOT_SEGMENTS: dict[str, str] = {"foot.L": "shin.L", "foot.R": "shin.R"}
+# Toes (retarget.feet): bend so they stay on the floor while the heel is up; no rest direction either.
+TOE_SEGMENTS: dict[str, str] = {"toe.L": "foot.L", "toe.R": "foot.R"}
 # Hands (retarget.wrists): driven from MediaPipe's pose hand landmarks only; rest direction = the forearm's.
 HAND_SEGMENTS: dict[str, str] = {"hand.L": "forearm.L", "hand.R": "forearm.R"}
 

@@ -32,6 +32,7 @@ UP = np.array([0.0, 0.0, 1.0])
 FINGER = {"new": "index.02.L", "rigify": "f_index.02.L"}
 HAND = {"new": ("hand.L", "hand.R"), "rigify": ("hand_fk.L", "hand_fk.R")}
 FOOT = {"new": ("foot.L", "foot.R"), "rigify": ("foot_fk.L", "foot_fk.R")}
+TOE = {"new": ("toe.L", "toe.R"), "rigify": ("toe_fk.L", "toe_fk.R")}
 
 
 def _rig(kind: str, new_rigify_rig):
@@ -147,16 +148,17 @@ def _pitch(obj, bone: str) -> float:
 @pytest.mark.parametrize("kind", ["new", "rigify"])
 def test_walk_feet_pitch_and_stay_above_the_floor(scene, replay, videos_dir: Path, new_rigify_rig, kind: str) -> None:
     obj = _run(videos_dir, "WRISTS", kind, new_rigify_rig)
-    feet = FOOT[kind]
-    ends = list(feet) + (["DEF-toe.L", "DEF-toe.R"] if kind == "rigify" else [])
+    feet, toes = FOOT[kind], TOE[kind]
+    ends = list(feet) + (["DEF-toe.L", "DEF-toe.R"] if kind == "rigify" else list(toes))
     T = len(replay.joints3d)
-    pitch, low = [], np.inf
+    pitch, toe, low = [], [], np.inf
     for t in range(T):
         scene.frame_set(scene.frame_start + t)
         pitch.append([_pitch(obj, b) for b in feet])
+        toe.append([_pitch(obj, b) for b in toes])
         mw = obj.matrix_world
         low = min(low, *((mw @ obj.pose.bones[b].tail).z for b in ends))
-    pitch = np.array(pitch)
+    pitch, bend = np.array(pitch), np.array(toe) - np.array(pitch)
     floor = min(
         min((obj.matrix_world @ b.tail_local).z, (obj.matrix_world @ b.head_local).z)
         for b in obj.data.bones
@@ -167,7 +169,9 @@ def test_walk_feet_pitch_and_stay_above_the_floor(scene, replay, videos_dir: Pat
         f"{kind}: foot pitch range {np.ptp(pitch, axis=0).round(1)} deg (min {pitch.min():.1f}, max "
         f"{pitch.max():.1f}); lowest foot/toe end {100 * low:+.2f} cm (rest {100 * floor:+.2f} cm)"
     )
+    print(f"{kind}: toe bend up to {bend.max():.1f} deg (heel up, toes on the floor), least {bend.min():.1f}")
     assert np.ptp(pitch, axis=0).min() > 20.0, "the feet should pitch while walking"
+    assert bend.max() > 5.0 and bend.min() > -1.0, "toes bend up (never down) to stay on the floor"
     assert pitch.max() > 5.0 and pitch.min() < -5.0, "heel strike (toe up) and push-off (toe down) both show"
     # The new armature has the capture's proportions: its soles stay above the floor. Rigify's rest legs are
     # proportioned differently (root scaled by leg length: its ankle dips 2.6 cm under its rest height

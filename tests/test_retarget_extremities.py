@@ -98,3 +98,18 @@ def test_foot_pitch_rolls_with_the_ankle_and_never_goes_under_the_floor() -> Non
     np.testing.assert_allclose(ext.foot_pitch[:, 1], 0.0, atol=1e-9)  # the right foot stays planted
     q = ext.rotations["foot.L"]
     np.testing.assert_allclose(np.degrees(Q.twist_angle_wrapped(q, X)), -np.degrees(pitch), atol=1e-6)
+
+
+def test_toes_stay_on_the_floor_while_the_heel_is_up() -> None:
+    t = np.linspace(0, 1, T)
+    ankle_z = S.ANKLE_H + 0.06 * np.sin(np.pi * t) ** 2  # heel rises over the ball of the foot and comes down
+    m = S.standing(T, ankle_z=ankle_z)
+    truth = np.radians(-35 * np.sin(np.pi * t) ** 2)
+    ext = extremities.drive(m, S.world33(m, ROWS, foot_pitch=truth), ROWS)
+    pitch = ext.foot_pitch[:, 0]
+    toe = np.degrees(Q.twist_angle_wrapped(ext.rotations["toe.L"], X))  # + = toes down in world
+    foot = np.degrees(Q.twist_angle_wrapped(ext.rotations["foot.L"], X))
+    up = pitch < np.radians(-10)
+    assert up.sum() > 10, "the heel should come up"
+    assert np.abs(toe[up]).max() < 0.5 * np.abs(foot[up]).min(), "toes should stay flatter than the foot"
+    np.testing.assert_allclose(toe[~up & (np.abs(pitch) < 1e-9)], 0.0, atol=1e-6)
