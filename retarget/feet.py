@@ -46,6 +46,11 @@ def pitch_limits(ankle_z: np.ndarray, ankle_height: float, toe: float, heel: flo
     return np.minimum(lo, 0.0), np.maximum(hi, 0.0)  # under standing height: flat rather than nothing
 
 
+def _shin(joints: np.ndarray, side: str) -> float:
+    """Median knee -> ankle length (m): the unit the sole is measured in."""
+    return float(np.median(np.linalg.norm(joints[:, INDEX[f"{side}Ankle"]] - joints[:, INDEX[f"{side}Knee"]], axis=-1)))
+
+
 def _fade(mask: np.ndarray, fps: float) -> np.ndarray:
     """0/1 mask [T] -> weights ramping over CONTACT_FADE_S on each side of a change."""
     m = np.asarray(mask, np.float64)
@@ -80,10 +85,7 @@ def foot_pitch(
         planted = ok & (np.asarray(contacts, bool)[rows, s] | low)
         if planted.sum() >= 3:
             pitch = pitch - np.median(pitch[planted])
-        shin_len = float(
-            np.median(np.linalg.norm(joints[:, INDEX[f"{side}Ankle"]] - joints[:, INDEX[f"{side}Knee"]], axis=-1))
-        )
-        toe, heel = TOE_SHINS * shin_len, HEEL_SHINS * shin_len
+        toe, heel = TOE_SHINS * _shin(joints, side), HEEL_SHINS * _shin(joints, side)
         lengths[side] = (toe, heel)
         q = keyed.per_frame(Q.from_axis_angle(_X, pitch), ok, rows, T, fps)
         p = Q.twist_angle_wrapped(q, _X)
@@ -98,8 +100,8 @@ def toe_bend(pitch: np.ndarray, joints: np.ndarray, ankle_height: float) -> np.n
     of the foot is on the floor, the toes stay level (push-off); in the air they follow the foot."""
     out = np.zeros_like(pitch)
     for s, side in enumerate(("L", "R")):
-        ank, knee = joints[:, INDEX[f"{side}Ankle"]], joints[:, INDEX[f"{side}Knee"]]
-        ball = BALL_SHINS * float(np.median(np.linalg.norm(ank - knee, axis=-1)))
+        ank = joints[:, INDEX[f"{side}Ankle"]]
+        ball = BALL_SHINS * _shin(joints, side)
         p = pitch[:, s]
         z = ank[:, 2] + ball * np.sin(p) - ankle_height * np.cos(p)
         w = np.clip((TOES_DOWN[1] - z) / (TOES_DOWN[1] - TOES_DOWN[0]), 0.0, 1.0)
