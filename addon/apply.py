@@ -179,6 +179,7 @@ def segment_rotations(motion: Any, result: Any, options: CaptureOptions) -> dict
     """The motion's segment rotations with head, wrists and feet from the key-frames' 33 landmarks
     (retarget.extremities) laid over them where the capture has those landmarks."""
     opt = retarget_options(options)
+    lm33 = getattr(result, "landmarks33", None)
     ext = extremities.drive(
         motion,
         getattr(result, "world33", None),
@@ -186,6 +187,7 @@ def segment_rotations(motion: Any, result: Any, options: CaptureOptions) -> dict
         hands=opt.hands,
         head_turn=opt.head,
         foot_pitch=opt.foot_pitch,
+        visibility=None if lm33 is None else lm33[..., 3],
     )
     return {**motion.rotations, **ext.rotations}
 

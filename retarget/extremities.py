@@ -15,6 +15,8 @@ import numpy as np
 
 from . import feet, head, landmarks, wrists
 
+VISIBLE = 0.5  # MediaPipe visibility a part's landmarks need on a key-frame to be used
+
 
 @dataclass
 class Extremities:
@@ -32,10 +34,13 @@ def drive(
     hands: str = "wrists",
     head_turn: bool = True,
     foot_pitch: bool = True,
+    visibility: np.ndarray | None = None,
 ) -> Extremities:
     """Rotations for `motion` (a retarget.motion.Motion) from MediaPipe world landmarks [K, 33, 3] seen on
     `keyframes` (rows of the motion). hands: "off" leaves forearms and hands alone; "wrists" and "fingers"
-    drive them. Nothing (an empty result) without landmarks."""
+    drive them. visibility [K, 33] (MediaPipe's, `landmarks33[..., 3]`): a part whose points are below
+    VISIBLE on a key-frame counts as not seen there (held, then eased to neutral), e.g. the far arm in a
+    side view, whose hand MediaPipe only guesses. Nothing (an empty result) without landmarks."""
     if world33 is None or len(np.asarray(keyframes)) == 0:
         return Extremities({})
     rows = np.asarray(keyframes, np.int64)
@@ -43,17 +48,27 @@ def drive(
     keep = (rows >= 0) & (rows < T)
     rows, w33 = rows[keep], np.asarray(world33, np.float64)[keep]
     lm, ok = landmarks.to_world(w33, motion.joints, rows)
+    vis = None if visibility is None else np.asarray(visibility, np.float64)[keep]
+
+    def seen(points: tuple[int, ...]) -> np.ndarray:
+        if vis is None:
+            return ok
+        with np.errstate(invalid="ignore"):
+            return ok & (vis[:, list(points)].min(axis=1) >= VISIBLE)
+
     out = Extremities({}, seen=int(ok.sum()))
     if not ok.any():
         return out
     rots = motion.rotations
     if head_turn:
-        out.rotations.update(head.head_rotations(lm, ok, rots["chest"], rows, motion.fps))
+        out.rotations.update(head.head_rotations(lm, seen(landmarks.FACE), rots["chest"], rows, motion.fps))
     if str(hands).lower() != "off":
-        out.rotations.update(wrists.wrist_rotations(lm, ok, motion.joints, rots, rows, motion.fps))
+        hand_ok = {s: seen(landmarks.HAND[s][:3] + (landmarks.ELBOW[s],)) for s in ("L", "R")}
+        out.rotations.update(wrists.wrist_rotations(lm, hand_ok, motion.joints, rots, rows, motion.fps))
     if foot_pitch:
+        foot_ok = {s: seen(landmarks.FOOT[s] + (landmarks.KNEE[s],)) for s in ("L", "R")}
         pitch, lengths = feet.foot_pitch(
-            lm, ok, motion.joints, motion.contacts, rows, motion.fps, motion.floor.ankle_height
+            lm, foot_ok, motion.joints, motion.contacts, rows, motion.fps, motion.floor.ankle_height
         )
         bend = feet.toe_bend(pitch, motion.joints, motion.floor.ankle_height)
         out.rotations.update(feet.foot_rotations(pitch, rots, bend))

@@ -61,19 +61,21 @@ def _fade(mask: np.ndarray, fps: float) -> np.ndarray:
 
 def foot_pitch(
     lm_world: np.ndarray,
-    ok: np.ndarray,
+    usable: dict[str, np.ndarray],
     joints: np.ndarray,
     contacts: np.ndarray,
     rows: np.ndarray,
     fps: float,
     ankle_height: float,
 ) -> tuple[np.ndarray, dict[str, tuple[float, float]]]:
-    """Pitch [T, 2] (rad, + = toe up; left, right) and the sole lengths used {"L": (toe, heel) m, ...}."""
+    """Pitch [T, 2] (rad, + = toe up; left, right) and the sole lengths used {"L": (toe, heel) m, ...}, from
+    landmarks [K, 33, 3] in the motion's world (`usable[side]` [K]: key-frames where that foot is usable)."""
     rows = np.asarray(rows, np.int64)
     T = len(joints)
     out = np.zeros((T, 2))
     lengths: dict[str, tuple[float, float]] = {}
     for s, side in enumerate(("L", "R")):
+        ok = usable[side]
         ankle_i, heel_i, toe_i = L.FOOT[side]
         d = lm_world[:, toe_i] - lm_world[:, heel_i]
         mp_shin = lm_world[:, ankle_i] - lm_world[:, L.KNEE[side]]

@@ -57,17 +57,19 @@ def split_roll(local: np.ndarray, axis: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 def wrist_rotations(
     lm_world: np.ndarray,
-    ok: np.ndarray,
+    usable: dict[str, np.ndarray],
     joints: np.ndarray,
     forearms: dict[str, np.ndarray],
     rows: np.ndarray,
     fps: float,
 ) -> dict[str, np.ndarray]:
     """{"forearm.L", "hand.L", ...}: world rotations [T, 4]: the motion's forearm (`forearms[side]` [T, 4])
-    with the roll added, and the hand, from landmarks [K, 33, 3] in the motion's world (`ok` [K] usable)."""
+    with the roll added, and the hand, from landmarks [K, 33, 3] in the motion's world (`usable[side]` [K]:
+    key-frames where that hand is usable)."""
     rows = np.asarray(rows, np.int64)
     out: dict[str, np.ndarray] = {}
     for side in ("L", "R"):
+        ok = usable[side]
         fore = forearms[f"forearm.{side}"]
         T = len(fore)
         wrist, index, pinky, _thumb = (lm_world[:, i] for i in L.HAND[side])

@@ -113,3 +113,22 @@ def test_toes_stay_on_the_floor_while_the_heel_is_up() -> None:
     assert up.sum() > 10, "the heel should come up"
     assert np.abs(toe[up]).max() < 0.5 * np.abs(foot[up]).min(), "toes should stay flatter than the foot"
     np.testing.assert_allclose(toe[~up & (np.abs(pitch) < 1e-9)], 0.0, atol=1e-6)
+
+
+def test_a_hand_mediapipe_barely_sees_is_not_used() -> None:
+    m = S.standing(90)
+    rows = np.arange(0, 90, 3)
+    hand = np.tile(Q.from_axis_angle(X, np.radians(60.0)), (90, 1))  # both forearms rolled 60 deg about +X
+    w = S.world33(m, rows, hand_rel=hand)
+    vis = np.ones((len(rows), 33))
+    vis[10:, [16, 18, 20, 22]] = 0.1  # the right hand fades from view at frame 30 (the far arm turned away)
+    rot = extremities.drive(m, w, rows, visibility=vis).rotations
+
+    def roll(side: str) -> np.ndarray:
+        rel = Q.mul(Q.conj(m.rotations[f"forearm.{side}"]), rot[f"forearm.{side}"])
+        return np.degrees(Q.twist_angle_wrapped(rel, X))
+
+    assert abs(roll("L")[-1] - 60) < 2.0  # seen throughout
+    assert abs(roll("R")[20] - 60) < 2.0 and abs(roll("R")[-1]) < 1.0  # then held, then eased to neutral
+    unseen = extremities.drive(m, w, rows, visibility=np.zeros((len(rows), 33))).rotations
+    np.testing.assert_allclose(Q.angle_between(unseen["head"], m.rotations["chest"]), 0.0, atol=1e-6)
