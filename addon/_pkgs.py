@@ -16,12 +16,22 @@ ADDON_PACKAGE = _ROOT or (__package__ or "addon")
 if _ROOT:  # installed extension: siblings inside the extension package
     from .. import inference, retarget  # type: ignore[no-redef]
     from ..inference import cli_args  # type: ignore[no-redef]
-    from ..retarget import bonemap, bpy_keys, fingers, motion  # type: ignore[no-redef]
+    from ..retarget import bonemap, bpy_keys, extremities, fingers, motion  # type: ignore[no-redef]
 else:  # checkout / bpy module: top-level packages
     import inference
     import retarget
     from inference import cli_args
-    from retarget import bonemap, bpy_keys, fingers, motion
+    from retarget import bonemap, bpy_keys, extremities, fingers, motion
 
 
-__all__ = ["ADDON_PACKAGE", "bonemap", "bpy_keys", "cli_args", "fingers", "inference", "motion", "retarget"]
+__all__ = [
+    "ADDON_PACKAGE",
+    "bonemap",
+    "bpy_keys",
+    "cli_args",
+    "extremities",
+    "fingers",
+    "inference",
+    "motion",
+    "retarget",
+]

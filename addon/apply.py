@@ -13,7 +13,7 @@ from typing import Any
 import bpy
 
 from . import bonemap_ui, check2d, quality_ui
-from ._pkgs import bonemap, bpy_keys, fingers, inference
+from ._pkgs import bonemap, bpy_keys, extremities, fingers, inference
 from ._pkgs import motion as motion_lib
 from .job import CaptureOptions
 
@@ -175,6 +175,23 @@ def finger_pose(options: CaptureOptions, result: Any, rest: Any, bmap: dict[str,
     return pose
 
 
+def segment_rotations(motion: Any, result: Any, options: CaptureOptions) -> dict[str, Any]:
+    """The motion's segment rotations with head, wrists and feet from the key-frames' 33 landmarks
+    (retarget.extremities) laid over them where the capture has those landmarks."""
+    opt = retarget_options(options)
+    lm33 = getattr(result, "landmarks33", None)
+    ext = extremities.drive(
+        motion,
+        getattr(result, "world33", None),
+        result.keyframes,
+        hands=opt.hands,
+        head_turn=opt.head,
+        foot_pitch=opt.foot_pitch,
+        visibility=None if lm33 is None else lm33[..., 3],
+    )
+    return {**motion.rotations, **ext.rotations}
+
+
 def apply_capture(context: Any, result: Any, options: CaptureOptions) -> Applied:
     """Retarget `result` (a CaptureResult) and key it onto the target rig or a new armature."""
     scene = context.scene
@@ -197,8 +214,8 @@ def apply_capture(context: Any, result: Any, options: CaptureOptions) -> Applied
         obj = target or bpy_keys.build_default_armature(
             name, motion.bone_lengths, collection=scene.collection, ankle_height=ankle
         )
-        if target is None and str(options.hands).upper() == "FINGERS":
-            bpy_keys.add_finger_bones(obj)
+        if target is None and str(options.hands).upper() in ("WRISTS", "FINGERS"):
+            bpy_keys.add_finger_bones(obj, with_fingers=str(options.hands).upper() == "FINGERS")
         rest = bpy_keys.rig_rest(obj)
         source, bmap, constants, map_warnings = choose_bonemap(obj, rest)
         warnings.extend(map_warnings)
@@ -214,7 +231,7 @@ def apply_capture(context: Any, result: Any, options: CaptureOptions) -> Applied
             )
         report, _pose = bpy_keys.retarget_onto(
             obj,
-            motion.rotations,
+            segment_rotations(motion, result, options),
             motion.root,
             motion.bone_lengths,
             name,

@@ -260,7 +260,7 @@ class UPLIFT_OT_bonemap_load(_RigOperator, bpy.types.Operator):
             self.report({"ERROR"}, f"None of the bones of preset '{name}' exist in '{obj.name}'; nothing changed.")
             return {"CANCELLED"}
         store_map(obj, bmap, p.constants, p.name)
-        lost = [s for s in p.bonemap if s not in bmap and s not in bonemap_lib().FINGER_SEGMENTS]
+        lost = [s for s in p.bonemap if s not in bmap and s not in bonemap_lib().OPTIONAL_SEGMENTS]
         if lost:
             self.report(
                 {"WARNING"},

@@ -24,11 +24,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .fingers import FINGER_SEGMENTS, FINGERS
-from .segments import FOOT_SEGMENTS, SEGMENTS
+from .segments import FOOT_SEGMENTS, HAND_SEGMENTS, SEGMENTS, TOE_SEGMENTS
 
 BODY_SEGMENT_NAMES: tuple[str, ...] = tuple(SEGMENTS) + tuple(FOOT_SEGMENTS)
-# Finger slots are optional: a rig without fingers (or a map without them) still matches and captures.
-SEGMENT_NAMES: tuple[str, ...] = BODY_SEGMENT_NAMES + FINGER_SEGMENTS
+# Toe, hand and finger slots are optional: a rig without them (or a map without them) still matches and
+# captures (an armature Uplift built without hands keeps matching its own preset).
+OPTIONAL_SEGMENTS: tuple[str, ...] = tuple(TOE_SEGMENTS) + tuple(HAND_SEGMENTS) + FINGER_SEGMENTS
+SEGMENT_NAMES: tuple[str, ...] = BODY_SEGMENT_NAMES + OPTIONAL_SEGMENTS
+# A preset matches a rig that lacks these (feet too: armatures Uplift built before they had feet).
+MATCH_OPTIONAL: frozenset[str] = frozenset(OPTIONAL_SEGMENTS + tuple(FOOT_SEGMENTS))
 PRESET_DIR = Path(__file__).resolve().parent / "presets"
 
 BoneMap = dict[str, "str | list[str]"]
@@ -149,13 +153,13 @@ def resolve(bonemap: Mapping[str, object], bone_names: Iterable[str]) -> BoneMap
 def match_preset(
     bone_names: Iterable[str], user_dir: str | Path | None = None, min_coverage: float = 0.999
 ) -> tuple[Preset, BoneMap] | None:
-    """The preset whose body bones the rig has (all of them by default; its finger bones only where the
-    rig has them); the most segments wins."""
+    """The preset whose body bones the rig has (all of them by default; its hand and finger bones only where
+    the rig has them); the most segments wins."""
     names = list(bone_names)
     best = None
     for p in list_presets(user_dir).values():
         r = resolve(p.bonemap, names)
-        body = [s for s in p.bonemap if s not in FINGER_SEGMENTS]
+        body = [s for s in p.bonemap if s not in MATCH_OPTIONAL]
         if not body or sum(s in r for s in body) < min_coverage * len(body):
             continue
         if best is None or len(r) > len(best[1]):
@@ -179,6 +183,8 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "thigh": ("thigh", "upleg", "upperleg", "femur", "hip"),
     "shin": ("shin", "calf", "leg", "lowerleg", "lowleg", "knee", "tibia"),
     "foot": ("foot", "ankle"),
+    "hand": ("hand", "wrist"),
+    "toe": ("toe", "toebase", "toes", "ball"),
 }
 _ALL_WORDS = {w for ws in _SYNONYMS.values() for w in ws}
 
@@ -258,6 +264,10 @@ def guess_bonemap(names: Sequence[str], parents: Sequence[int]) -> BoneMap:
                 if foot is not None:
                     used.add(foot)
                     out[f"foot.{side}"] = [foot]
+                    toe = find("toe", side, under=foot)
+                    if toe is not None:
+                        used.add(toe)
+                        out[f"toe.{side}"] = [toe]
         clav = find("clavicle", side)
         if clav is not None:
             used.add(clav)
@@ -274,6 +284,10 @@ def guess_bonemap(names: Sequence[str], parents: Sequence[int]) -> BoneMap:
             if fore is not None:
                 used.add(fore)
                 out[f"forearm.{side}"] = [fore]
+                hand = find("hand", side, under=fore)
+                if hand is not None:
+                    used.add(hand)
+                    out[f"hand.{side}"] = [hand]
         if clav is not None and (upper is None or _is_ancestor(parents, clav, upper)):
             out[f"shoulder.{side}"] = [clav]
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import bpy
 import numpy as np
 
-from . import fingers, rigmap
+from . import feet, fingers, rigmap
 from .contact import ANKLE_HEIGHT
-from .segments import SEGMENTS, rest_skeleton
+from .segments import FOOT_SEGMENTS, SEGMENTS, rest_directions, rest_skeleton
 from .skeleton import INDEX
 
 SLOTTED = bpy.app.version >= (4, 4, 0)
@@ -112,6 +112,14 @@ def build_default_armature(
                 b, p = eb[seg_name], eb[seg.parent]
                 b.parent = p
                 b.use_connect = seg.parent != "hips" and (b.head - p.tail).length < 1e-6
+        for foot, shin in FOOT_SEGMENTS.items():  # ankle -> ball of the foot -> toe tip, on the shin's tip
+            ankle = joints[SEGMENTS[shin].tail]
+            head, ball, tip = feet.default_foot(ankle, float(lengths[SEGMENTS[shin].tail]), ankle_height)
+            for name, h, t, parent in ((foot, head, ball, shin), (f"toe{foot[4:]}", ball, tip, foot)):
+                b = eb.new(name)
+                b.head, b.tail = tuple(h), tuple(t)
+                b.align_roll((0.0, 0.0, 1.0))
+                b.parent, b.use_connect = eb[parent], True
     finally:
         bpy.ops.object.mode_set(mode="OBJECT")
         view_layer.objects.active = prev_active if prev_active is not None else obj
@@ -136,9 +144,10 @@ def _editing(obj: bpy.types.Object) -> Iterator[bpy.types.ArmatureEditBones]:
         view_layer.objects.active = prev_active if prev_active is not None else obj
 
 
-def add_finger_bones(obj: bpy.types.Object) -> list[str]:
-    """Give a default armature hands: `hand.L/R` (unless it has them) on the forearm tips and 15 finger
-    bones each, named after the finger segments (fingers.default_finger_bones). Returns the bones added."""
+def add_finger_bones(obj: bpy.types.Object, with_fingers: bool = True) -> list[str]:
+    """Give a default armature hands: `hand.L/R` (unless it has them) on the forearm tips and, with
+    `with_fingers`, 15 finger bones each, named after the finger segments (fingers.default_finger_bones).
+    Returns the bones added."""
     added: list[str] = []
     with _editing(obj) as eb:
         for side in ("L", "R"):
@@ -147,7 +156,7 @@ def add_finger_bones(obj: bpy.types.Object) -> list[str]:
                 continue
             wrist = np.array(fore.tail)
             for name, head, tail, parent in fingers.default_finger_bones(wrist, fore.length, side):
-                if name in eb:
+                if name in eb or (parent is not None and not with_fingers):
                     continue
                 b = eb.new(name)
                 b.head, b.tail = tuple(head), tuple(tail)
@@ -385,7 +394,7 @@ def retarget_onto(
         rig,
         bonemap,
         seg_rots,
-        {n: s.rest_dir for n, s in SEGMENTS.items()},
+        rest_directions(),
         root_positions,
         root_rest=root_rest,
         capture_leg_length=leg,

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import keyed
 from . import quat as Q
 from .rigmap import RigRest
 
@@ -153,48 +154,6 @@ def _curl(rest: np.ndarray, d: np.ndarray, flex_sign: float) -> np.ndarray:
     return np.degrees(np.arctan2(flex_sign * d[:, 2], np.linalg.norm(d[:, :2], axis=-1)))
 
 
-def _fill_missing(q: np.ndarray, ok: np.ndarray, times: np.ndarray, hold_s: float, blend_s: float) -> np.ndarray:
-    """Key-frame rotations [K, 4] with the rows of a hand not found filled: the last found pose (the first
-    one before any) is held; only a hand lost for longer than `hold_s` (and more than one key-frame) eases
-    back to rest over `blend_s`. When the hand is found again, the slerp between key-frames blends it back."""
-    out = q.copy()
-    found = np.flatnonzero(ok)
-    ident = np.array([1.0, 0.0, 0.0, 0.0])
-    for i in np.flatnonzero(~ok):
-        prev, nxt = found[found < i], found[found > i]
-        j = prev[-1] if len(prev) else nxt[0]
-        single = len(prev) and len(nxt) and nxt[0] - prev[-1] == 2
-        t = 0.0 if single else np.clip((abs(times[i] - times[j]) - hold_s) / max(blend_s, 1e-6), 0.0, 1.0)
-        out[i] = slerp(q[j], ident, t * t * (3 - 2 * t))
-    return out
-
-
-def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray | float) -> np.ndarray:
-    """Spherical interpolation between unit quaternions a and b (same shape [..., 4]) at t in [0, 1]."""
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    t = np.asarray(t, np.float64)[..., None]
-    dot = np.sum(a * b, axis=-1, keepdims=True)
-    b = np.where(dot < 0, -b, b)
-    dot = np.abs(dot)
-    theta = np.arccos(np.clip(dot, -1.0, 1.0))
-    sin = np.sin(theta)
-    near = sin < 1e-6
-    wa = np.where(near, 1 - t, np.sin((1 - t) * theta) / np.where(near, 1, sin))
-    wb = np.where(near, t, np.sin(t * theta) / np.where(near, 1, sin))
-    return Q.normalize(wa * a + wb * b)
-
-
-def slerp_keys(rows: np.ndarray, q: np.ndarray, n_frames: int) -> np.ndarray:
-    """Quaternions [K, 4] on key rows -> [T, 4] on every frame: slerp between neighbours, held at the ends."""
-    rows = np.asarray(rows, np.int64)
-    t = np.arange(n_frames)
-    hi = np.clip(np.searchsorted(rows, t, side="right"), 1, len(rows) - 1) if len(rows) > 1 else np.zeros_like(t)
-    lo = np.maximum(hi - 1, 0)
-    span = np.maximum(rows[hi] - rows[lo], 1)
-    u = np.clip((t - rows[lo]) / span, 0.0, 1.0)
-    return Q.make_continuous(slerp(q[lo], q[hi], u))
-
-
 def finger_rotations(
     rig: RigRest,
     bonemap: Mapping[str, str | Sequence[str]],
@@ -242,7 +201,9 @@ def finger_rotations(
             g = Q.from_matrix(g_rest[b])
             local = Q.mul(Q.mul(Q.conj(g), Q.mul(Q.conj(wp), w)), g)  # L = G^T W_p^T W_b G
             local = Q.make_continuous(Q.normalize(local))
-            out.rotations[rig.names[b]] = slerp_keys(rows, _fill_missing(local, ok, times, hold_s, blend_s), T)
+            out.rotations[rig.names[b]] = keyed.slerp_keys(
+                rows, keyed.fill_missing(local, ok, times, hold_s, blend_s), T
+            )
         for b in world_delta:  # unmapped bones between a finger and the hand (Rigify's palm.0x): at rest
             j = rig.parents[b]
             while j >= 0 and j != hand and j not in world_delta:

@@ -39,6 +39,8 @@ class RetargetOptions:
     camera_roll: float | None = None  # deg, + = turned counter-clockwise seen from behind: overrides the roll
     facing: str = "camera"  # "camera": the camera looks along +Y | "first": first second faces -Y
     hands: str = "wrists"  # "off": wrists not driven | "wrists" | "fingers": also key the finger bones
+    head: bool = True  # head and neck from the face landmarks (retarget.extremities; needs world33)
+    foot_pitch: bool = True  # foot pitch from the heel and toe landmarks (retarget.extremities)
 
     def validate(self) -> None:
         for name, value, allowed in (

@@ -130,6 +130,12 @@ def twist_angle(q: np.ndarray, axis: np.ndarray) -> np.ndarray:
     return 2.0 * np.arctan2(np.sum(q[..., 1:] * axis, axis=-1), q[..., 0])
 
 
+def twist_angle_wrapped(q: np.ndarray, axis: np.ndarray) -> np.ndarray:
+    """twist_angle in [-pi, pi] whatever the sign of q (q and -q are the same rotation)."""
+    q = np.where(q[..., :1] < 0, -q, q)
+    return twist_angle(q, axis)
+
+
 def angle_between(q1: np.ndarray, q2: np.ndarray) -> np.ndarray:
     """Rotation angle (rad) of q2 relative to q1, sign-independent."""
     d = np.abs(np.sum(normalize(q1) * normalize(q2), axis=-1))

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import quat as Q
-from .segments import FOOT_SEGMENTS
+from .segments import FOOT_SEGMENTS, TOE_SEGMENTS
 
 ROOT_SEGMENT = "hips"
 
@@ -135,13 +135,19 @@ def _chain_of(rig: RigRest, bonemap: Mapping[str, str | Sequence[str]], seg: str
 _ENDS_AT = {"spine": "chest", "chest": "neck", "neck": "head"}
 for _s in "LR":
     _ENDS_AT.update(
-        {f"shoulder.{_s}": f"upper_arm.{_s}", f"upper_arm.{_s}": f"forearm.{_s}", f"thigh.{_s}": f"shin.{_s}"}
+        {
+            f"shoulder.{_s}": f"upper_arm.{_s}",
+            f"upper_arm.{_s}": f"forearm.{_s}",
+            f"forearm.{_s}": f"hand.{_s}",
+            f"thigh.{_s}": f"shin.{_s}",
+        }
     )
 
 
 def _chain_end(rig: RigRest, bonemap: Mapping[str, str | Sequence[str]], seg: str, fallback: np.ndarray) -> np.ndarray:
     nxt = _ENDS_AT.get(seg)
-    if nxt and nxt in bonemap:
+    first = _as_chain(bonemap[nxt])[0] if nxt and nxt in bonemap else None
+    if first is not None and first in rig._index:  # an optional next slot (hand) the rig may lack
         end = rig.heads_world()[_chain_of(rig, bonemap, nxt)[0]]
         if np.linalg.norm(end - rig.heads_world()[_chain_of(rig, bonemap, seg)[0]]) > 1e-6:
             return end
@@ -240,7 +246,7 @@ def pose_rotations(
       ``scale * (root - root_rest)`` from their rest position).
     scale: root motion scale; default = rig leg length / `capture_leg_length` (1 if either is unknown).
     """
-    mapped = [s for s in bonemap if s in seg_rots]
+    mapped = [s for s in bonemap if s in seg_rots and s not in FOOT_SEGMENTS and s not in TOE_SEGMENTS]
     if not mapped:
         raise ValueError("no segment of the bone map has a rotation: check the bone map")
     T = len(next(iter(seg_rots.values())))
@@ -264,9 +270,16 @@ def pose_rotations(
         r = Q.to_matrix(np.asarray(seg_rots[seg], dtype=np.float64))  # [T, 3, 3]
         deltas[seg] = delta = c @ r @ offset @ c.T  # world-space turn applied to the rest chain
         _set_targets(rig, target, chain, delta, g_rest)
-    for seg, leader in FOOT_SEGMENTS.items():  # feet: level as at rest, turned with the shin's heading
-        if seg in bonemap and leader in deltas:
-            _set_targets(rig, target, _chain_of(rig, bonemap, seg), heading_turn(deltas[leader]), g_rest)
+    for seg, leader in {**FOOT_SEGMENTS, **TOE_SEGMENTS}.items():
+        if seg not in bonemap:
+            continue
+        if seg in seg_rots:  # pitched feet, bent toes (retarget.feet): turns of the rig's rest bone, no offset
+            delta = c @ Q.to_matrix(np.asarray(seg_rots[seg], dtype=np.float64)) @ c.T
+        elif seg in FOOT_SEGMENTS and leader in deltas:  # level as at rest, turned with the shin's heading
+            delta = heading_turn(deltas[leader])
+        else:
+            continue
+        _set_targets(rig, target, _chain_of(rig, bonemap, seg), delta, g_rest)
 
     # Bones to solve: mapped ones and all their ancestors, parents first.
     needed: set[int] = set()

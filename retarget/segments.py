@@ -12,7 +12,8 @@ and a *reference* axis fixing the roll (twist) about it:
     "bend"   the limb's bend-plane normal (elbow or knee hinge axis), blended smoothly towards "parent"
              as the limb straightens (the plane is undefined when straight).
     "plane"  the normal of the Thorax-Neck/Nose-Head plane (head yaw), blended towards "parent" as the
-             three joints become collinear.
+             three joints become collinear; its sign is the one nearer the parent's (a head bent forward
+             of a head-base Neck point and one bent back of a nose bend the plane opposite ways).
     "parent" no twist information: the minimal (shortest-arc) swing from the parent's rotated frame.
 The 17 joints do not determine feet, hands or forearm pronation: there are no hand segments and forearm
 roll is the elbow hinge's. Feet are *derived* segments (`FOOT_SEGMENTS`): a rig's foot bone keeps its rest
@@ -122,8 +123,21 @@ SEGMENTS: dict[str, Segment] = {
     ),
 }
 
-# Derived segments: foot -> the segment whose heading (rotation about world up) it takes.
+# Derived segments: foot -> the segment whose heading (rotation about world up) it takes. A foot's rotation,
+# when given (retarget.feet), turns the rig's rest foot as it stands (level): no rest direction.
 FOOT_SEGMENTS: dict[str, str] = {"foot.L": "shin.L", "foot.R": "shin.R"}
+# Toes (retarget.feet): bend so they stay on the floor while the heel is up; no rest direction either.
+TOE_SEGMENTS: dict[str, str] = {"toe.L": "foot.L", "toe.R": "foot.R"}
+# Hands (retarget.wrists): driven from MediaPipe's pose hand landmarks only; rest direction = the forearm's.
+HAND_SEGMENTS: dict[str, str] = {"hand.L": "forearm.L", "hand.R": "forearm.R"}
+
+
+def rest_directions() -> dict[str, tuple[float, float, float]]:
+    """Canonical rest direction (head -> tail, T-pose) of every segment rig mapping aligns: body and hands."""
+    out = {n: s.rest_dir for n, s in SEGMENTS.items()}
+    out.update({h: SEGMENTS[f].rest_dir for h, f in HAND_SEGMENTS.items()})
+    return out
+
 
 # Which segment positions each joint in forward kinematics (root: None).
 JOINT_SEGMENT: tuple[str | None, ...] = tuple(
@@ -209,6 +223,8 @@ def world_rotations(joints_world: np.ndarray) -> dict[str, np.ndarray]:
             q = quat.mul(swing, qp)
             if seg.twist in ("bend", "plane"):
                 ref, w = _reference(seg, j)
+                if seg.twist == "plane":  # either side: which way the head bends depends on the Neck point
+                    ref = np.where(np.sum(ref * quat.rotate(q, seg.rest_ref), axis=-1, keepdims=True) < 0, -ref, ref)
                 q_ref = _frame_rotation(axis, np.where(w[:, None] > 0, ref, quat.rotate(q, seg.rest_ref)), seg)
                 theta = quat.twist_angle(quat.mul(q_ref, quat.conj(q)), quat.normalize(axis))
                 q = quat.mul(quat.from_axis_angle(axis, _track_twist(theta, w)), q)

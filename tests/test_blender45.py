@@ -27,6 +27,7 @@ FILES = [
     "tests/test_bonemap_ui.py",
     "tests/test_e2e.py",
     "tests/test_fingers.py",
+    "tests/test_bpy_extremities.py",
 ]
 CHILD = (
     "import os, sys, pytest\n"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from retarget import fingers, quat
+from retarget import fingers, keyed, quat
 from retarget.rigmap import RigRest
 
 BONES = fingers.default_finger_bones(np.zeros(3), fingers.FOREARM_REF, "L")
@@ -111,6 +111,6 @@ def test_missing_hand_holds_then_eases_to_rest_and_slerps_between_keys() -> None
 def test_slerp_keys_interpolates_on_the_sphere() -> None:
     a = np.array([1.0, 0.0, 0.0, 0.0])
     b = quat.from_axis_angle(np.array([0.0, 0.0, 1.0]), np.radians(90.0))
-    q = fingers.slerp_keys(np.array([0, 10]), np.stack([a, -b]), 11)  # -b: the same rotation, other sign
+    q = keyed.slerp_keys(np.array([0, 10]), np.stack([a, -b]), 11)  # -b: the same rotation, other sign
     ang = np.degrees(2 * np.arccos(np.clip(np.abs(q[:, 0]), 0, 1)))
     np.testing.assert_allclose(ang, np.linspace(0, 90, 11), atol=1e-6)
