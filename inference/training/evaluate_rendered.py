@@ -1,8 +1,10 @@
 """The `rendered` evaluation: real MediaPipe on rendered humans of the val split, whose joints are exact.
 
 Each rendered clip has MediaPipe (full) on its key-frames, rendered every `stride` frames (3-10 at 30 fps,
-chosen per clip by the renderer) and the exact joints on every frame in between. For a target s_in the
-clips whose stride divides it are used, with every (s_in / stride)-th rendered key-frame. Scored:
+chosen per clip by the renderer) and the exact joints on every frame in between. For a target s_in each
+clip uses every m-th rendered key-frame, m = round(s_in / stride), so its real spacing is the multiple of its
+stride nearest s_in; clips whose nearest multiple is more than 25 % off s_in are left out (the table gives
+the real spacings). Scored:
   ours       `uplift()` on MediaPipe's 2D at those key-frames, every frame (camera coordinates, no alignment)
   bilinear   our own key-frame outputs interpolated linearly (what the learned in-betweens must beat)
   MediaPipe  its world landmarks on the same key-frames, interpolated, turned by the one rotation per clip
@@ -25,6 +27,7 @@ from .evaluate import bilinear
 from .landmark_fit import MEASURED
 
 STRIDES = (5, 10, 20)
+MAX_SPACING_OFF = 0.25  # a clip's real key spacing may differ this much (relative) from the target s_in
 LIMBS = np.array([INDEX[n] for n in MEASURED if n != "Neck"])  # limbs and head: MediaPipe's own points
 
 
@@ -82,11 +85,12 @@ def evaluate_rendered(
 ) -> dict:
     res: dict = {}
     for s_in in strides:
-        ours, bil, mp, gts = [], [], [], []
+        ours, bil, mp, gts, spacing = [], [], [], [], []
         for s in seqs:
-            if s_in % s["stride"]:
+            m = max(1, round(s_in / s["stride"]))
+            if abs(m * s["stride"] - s_in) > MAX_SPACING_OFF * s_in:
                 continue
-            keys = s["keys"][:: s_in // s["stride"]]
+            keys = s["keys"][::m]
             ok = keys[np.isfinite(s["px"][keys]).all(axis=(1, 2))]
             if len(ok) < 2:
                 continue
@@ -99,11 +103,13 @@ def evaluate_rendered(
             bil.append(bilinear(p, ok))
             mp.append(M.rotation_aligned(world, s["gt"]))
             gts.append(s["gt"])
+            spacing.append(m * s["stride"])
         if not gts:
             continue
         res[s_in] = {
             "clips": len(gts),
             "frames": int(sum(len(g) for g in gts)),
+            "spacing": f"{min(spacing)}-{max(spacing)}" if min(spacing) != max(spacing) else str(spacing[0]),
             "ours": _scores(ours, gts),
             "bilinear": _scores(bil, gts),
             "mediapipe_world": _scores(mp, gts),
@@ -113,9 +119,10 @@ def evaluate_rendered(
 
 def rendered_table(res: dict) -> str:
     cols = ["MPJPE", "MPJPE_limbs", "P-MPJPE", "acc_err", "range_%"]
-    lines = ["| s_in | clips | frames | method | " + " | ".join(cols) + " |", "|---|---|---|---|" + "---|" * len(cols)]
+    head = "| s_in | real spacing | clips | frames | method | "
+    lines = [head + " | ".join(cols) + " |", "|---|---|---|---|---|" + "---|" * len(cols)]
     for s_in, r in res.items():
         for method in ("ours", "bilinear", "mediapipe_world"):
             vals = " | ".join(f"{r[method][c]:.1f}" for c in cols)
-            lines.append(f"| {s_in} | {r['clips']} | {r['frames']} | {method} | {vals} |")
+            lines.append(f"| {s_in} | {r['spacing']} | {r['clips']} | {r['frames']} | {method} | {vals} |")
     return "\n".join(lines)
