@@ -18,6 +18,9 @@ sphere by their information, after down-weighting cues that disagree with the re
   direction the pelvis track spreads in by more than PATH_MIN_EXTENT_M. It needs no 3D pose (the root
   comes from where the body is in the image and how large it looks), so it holds where the lifter's body
   leans with the camera; unlike the body cues it is not down-weighted for disagreeing with them.
+* learned  -- a small network trained on the lifter's own output under virtual cameras of known up
+  (retarget/learned_up.py): it reads how the lifted body leans with the camera and undoes that lean.
+  Joined with the body cues; left out where they find sitting or lying frames (it misreads those).
 * level    -- a weak prior: cameras are mostly held near level.
 
 Pitch and roll describe the camera against that up: pitch > 0 looks up, roll > 0 turns the camera
@@ -31,7 +34,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import coords, posture, quat
+from . import coords, learned_up, posture, quat
 from .skeleton import FEET
 
 CAMERA_UP = coords.CAMERA_UP  # a level camera's up (camera y points down)
@@ -255,6 +258,18 @@ def path_cue(path_cam: np.ndarray, up: np.ndarray, fps: float) -> Cue | None:
     return Cue("path", est, cov, len(r))
 
 
+def learned_cue(rel: np.ndarray, fps: float) -> Cue | None:
+    """The learned up (retarget/learned_up.py) as a cue; None without its weights, for a clip shorter than one
+    of its windows (it never saw one), or a misreading."""
+    net = learned_up.load()
+    if net is None or (len(rel) - 1) / fps < net.span_s:
+        return None
+    up, sigma, n = learned_up.predict(rel, fps)
+    if posture.angle_deg(up, CAMERA_UP) > MAX_TILT_DEG:
+        return None
+    return Cue("learned", up, _tangent_cov(up, sigma), n)
+
+
 def level_prior() -> Cue:
     return Cue("level", CAMERA_UP.copy(), _tangent_cov(CAMERA_UP, np.radians(LEVEL_SIGMA_DEG)), 0)
 
@@ -332,15 +347,21 @@ def _with_ground(
 
 
 def _body_passes(
-    j: np.ndarray, fps: float, start: np.ndarray, still: np.ndarray | None, path: np.ndarray | None = None
+    j: np.ndarray,
+    fps: float,
+    start: np.ndarray,
+    still: np.ndarray | None,
+    path: np.ndarray | None = None,
+    learned: Cue | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[float], float, list[Cue]]:
     """Body cues under shrinking gates. A path cue (if the pelvis travels) steers the gates, so the body's
     frames are chosen around an up the lifter's lean does not pull, but is left out of the final fuse:
-    estimate_up joins it with the depth scale."""
+    estimate_up joins it with the depth scale. The learned cue joins the body's."""
     up = quat.normalize(np.asarray(start, dtype=np.float64))
+    extra = [learned] if learned is not None else []
     for gate in GATES_DEG:
         pc = path_cue(path, up, fps) if path is not None else None
-        cues = body_cues(j, fps, up, gate, still) + [level_prior()]
+        cues = body_cues(j, fps, up, gate, still) + extra + [level_prior()]
         up, cov, scale, misfit = fuse(cues + ([pc] if pc is not None else []), up)
     up, cov, scale, misfit = fuse(cues, up)
     return up, cov, scale, misfit, cues
@@ -353,19 +374,22 @@ def estimate_up(
     points2d: np.ndarray | None = None,
     measure_focal: bool = True,
     path_cam: np.ndarray | None = None,
+    learned: bool = True,
 ) -> UpEstimate:
     """World up in camera coordinates from pelvis-relative joints [T,17,3] (+ ankle tracks with the root
     [T,2,3] in camera coordinates, + the 2D key-frames [T,17,2] that tell planted feet, + the pelvis track
     [T,3] in camera coordinates). measure_focal: let the floor and path correct the depth scale of feet_cam
-    and path_cam (False: the focal length they were solved with is known)."""
+    and path_cam (False: the focal length they were solved with is known). learned: use the learned cue."""
     j = np.asarray(rel, dtype=np.float64)
     still = posture.feet_still_2d(points2d, fps) if points2d is not None else None
     path = None if path_cam is None else np.asarray(path_cam, dtype=np.float64)
     up, cov, scale, _, cues = _body_passes(j, fps, CAMERA_UP, still)
-    if path is not None and any(c.name in ("lying", "sitting") for c in cues):
+    lc = learned_cue(j, fps) if learned else None
+    if any(c.name in ("lying", "sitting") for c in cues):
         path = None  # a pelvis that goes down to the floor or a seat does not travel level
-    if path is not None:
-        up, cov, scale, _, cues = _body_passes(j, fps, CAMERA_UP, still, path)
+        lc = None  # and the learned cue barely saw sitters or lying bodies in training (it misreads them)
+    if path is not None or lc is not None:
+        up, cov, scale, _, cues = _body_passes(j, fps, CAMERA_UP, still, path, lc)
     log_k = 0.0
     if feet_cam is not None or path is not None:
         body_up = up

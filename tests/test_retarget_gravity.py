@@ -34,7 +34,7 @@ TOLERANCE = {
     "walk away": (2.0, 3.0),
     "walk across": (2.0, 3.0),
     "run": (10.0, 13.0),
-    "jump": (4.5, 6.5),
+    "jump": (4.5, 7.0),
     "dance": (2.5, 4.5),
 }
 
