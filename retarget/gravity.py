@@ -20,7 +20,8 @@ sphere by their information, after down-weighting cues that disagree with the re
   leans with the camera; unlike the body cues it is not down-weighted for disagreeing with them.
 * learned  -- a small network trained on the lifter's own output under virtual cameras of known up
   (retarget/learned_up.py): it reads how the lifted body leans with the camera and undoes that lean.
-  Joined with the body cues; left out where they find sitting or lying frames (it misreads those).
+  Joined with the body cues; only with 2D key-frames (the lifter's output for a video), and left out where
+  the body cues find sitting or lying frames (it misreads those).
 * level    -- a weak prior: cameras are mostly held near level.
 
 Pitch and roll describe the camera against that up: pitch > 0 looks up, roll > 0 turns the camera
@@ -384,7 +385,9 @@ def estimate_up(
     still = posture.feet_still_2d(points2d, fps) if points2d is not None else None
     path = None if path_cam is None else np.asarray(path_cam, dtype=np.float64)
     up, cov, scale, _, cues = _body_passes(j, fps, CAMERA_UP, still)
-    lc = learned_cue(j, fps) if learned else None
+    # only with 2D key-frames: they mark the joints as the lifter's output for a video, whose lean the learned
+    # cue was trained on; 3D from elsewhere (mocap, another lifter) leans otherwise or not at all
+    lc = learned_cue(j, fps) if learned and points2d is not None else None
     if any(c.name in ("lying", "sitting") for c in cues):
         path = None  # a pelvis that goes down to the floor or a seat does not travel level
         lc = None  # and the learned cue barely saw sitters or lying bodies in training (it misreads them)

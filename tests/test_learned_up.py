@@ -84,8 +84,9 @@ def test_missing_weights_leave_the_rule_cues(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(learned_up, "load", lambda path=tmp_path / "none.safetensors": None)
     scene = us.scenes(["stand"], per_clip=1)[0]
     rel = scene.cam() - scene.cam()[:, :1]
+    px, _ = us.observe(scene)
     assert gravity.learned_cue(rel, us.FPS) is None
-    assert "learned" not in gravity.estimate_up(rel, us.FPS).method
+    assert "learned" not in gravity.estimate_up(rel, us.FPS, points2d=px).method
 
 
 @pytest.fixture(scope="module")
