@@ -3,7 +3,7 @@
 The scenes come from bench/upright_scenes.py (pitch -40..+20, roll +-15, field of view 45-75 deg that the
 code is not told, 2D with detector-like offsets and 2 px noise for the root). The input joints are the
 mocap's own (camera coordinates), so these tolerances measure the method; bench/upright.py also runs the
-lifter, whose own tilt error adds to this (docs/retarget.md).
+lifter, whose own tilt error adds to this (docs/retarget.md; tests/test_upright_lifter.py holds it to a table).
 """
 
 from __future__ import annotations
