@@ -18,6 +18,10 @@ sphere by their information, after down-weighting cues that disagree with the re
   direction the pelvis track spreads in by more than PATH_MIN_EXTENT_M. It needs no 3D pose (the root
   comes from where the body is in the image and how large it looks), so it holds where the lifter's body
   leans with the camera; unlike the body cues it is not down-weighted for disagreeing with them.
+* learned  -- a small network trained on the lifter's own output under virtual cameras of known up
+  (retarget/learned_up.py): it reads how the lifted body leans with the camera and undoes that lean.
+  Joined with the body cues; only with 2D key-frames (the lifter's output for a video), and left out where
+  the body cues find sitting or lying frames (it misreads those).
 * level    -- a weak prior: cameras are mostly held near level.
 
 Pitch and roll describe the camera against that up: pitch > 0 looks up, roll > 0 turns the camera
@@ -31,7 +35,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import coords, posture, quat
+from . import coords, learned_up, posture, quat
+from .fusion import fuse, with_ground
 from .skeleton import FEET
 
 CAMERA_UP = coords.CAMERA_UP  # a level camera's up (camera y points down)
@@ -255,92 +260,41 @@ def path_cue(path_cam: np.ndarray, up: np.ndarray, fps: float) -> Cue | None:
     return Cue("path", est, cov, len(r))
 
 
+def learned_cue(rel: np.ndarray, fps: float) -> Cue | None:
+    """The learned up (retarget/learned_up.py) as a cue; None without its weights, for a clip shorter than one
+    of its windows (it never saw one), or a misreading."""
+    net = learned_up.load()
+    if net is None or (len(rel) - 1) / fps < net.span_s:
+        return None
+    up, sigma, n = learned_up.predict(rel, fps)
+    if posture.angle_deg(up, CAMERA_UP) > MAX_TILT_DEG:
+        return None
+    return Cue("learned", up, _tangent_cov(up, sigma), n)
+
+
 def level_prior() -> Cue:
     return Cue("level", CAMERA_UP.copy(), _tangent_cov(CAMERA_UP, np.radians(LEVEL_SIGMA_DEG)), 0)
-
-
-def fuse(cues: list[Cue], start: np.ndarray, iters: int = 4) -> tuple[np.ndarray, np.ndarray, list[float], float]:
-    """Information-weighted mean of the cues on the sphere (tangent plane at the estimate), each cue's
-    weight cut by its squared Mahalanobis distance beyond 3 sigma (cues that disagree lose their say).
-    Returns (up, 3x3 covariance, weight factor per cue, robust misfit: sum of capped squared distances)."""
-    up = quat.normalize(start)
-    scale = [1.0] * len(cues)
-    cov = np.eye(3)
-    d2: list[float] = []
-    for _ in range(iters):
-        b = np.linalg.svd(np.eye(3) - np.outer(up, up))[0][:, :2]  # tangent basis [3,2]
-        info = np.zeros((2, 2))
-        vec = np.zeros(2)
-        mats = []
-        for c, s in zip(cues, scale):
-            x = b.T @ c.up / max(c.up @ up, 0.5)  # a cue more than 60 deg away is pulled in (and down-weighted)
-            w = np.linalg.pinv(b.T @ c.cov @ b + 1e-10 * np.eye(2))
-            mats.append((x, w))
-            info += w * s
-            vec += s * (w @ x)
-        cov2 = np.linalg.pinv(info)
-        x = cov2 @ vec
-        up = quat.normalize(up + b @ x)
-        cov = b @ cov2 @ b.T
-        d2 = [float((xi - x) @ wi @ (xi - x)) for xi, wi in mats]
-        scale = [min(1.0, 9.0 / max(d, 1e-12)) for d in d2]
-    return up, cov, scale, float(sum(min(d, 9.0) for d in d2))
 
 
 GATES_DEG = (60.0, 40.0, 25.0, 15.0, 10.0, 10.0)  # outlier gate per pass: wide first, so a steep camera is found
 
 
-ROBUST_GROUND = ("floor",)  # ground cues that lose weight when they disagree (the path does not: see top)
-
-
-def _with_ground(
-    up: np.ndarray, cov: np.ndarray, ground: list[Cue], log_k: float, focal_sigma: float = FOCAL_SIGMA
-) -> tuple[np.ndarray, np.ndarray, float, list[float]]:
-    """Join the body's up (mean, covariance) with ground cues (floor, path) measured with the root's depth
-    scaled by exp(log_k), solving for up and a correction of log_k together (linearised: stretching depth by
-    (1 + e) turns a ground normal n by -n_z (z - n_z n) e) under the prior log_k ~ N(0, focal_sigma).
-    Returns (up, covariance, log_k, weight factor per ground cue)."""
-    b = np.linalg.svd(np.eye(3) - np.outer(up, up))[0][:, :2]
-    wb = np.linalg.pinv(b.T @ cov @ b + 1e-10 * np.eye(2))
-    terms = []
-    for g in ground:
-        n = g.up
-        jac = -b.T @ (n[2] * (np.array([0.0, 0.0, 1.0]) - n[2] * n))
-        xf = b.T @ n / max(n @ up, 0.5)
-        wf = np.linalg.pinv(b.T @ g.cov @ b + 1e-10 * np.eye(2))
-        terms.append((jac, xf, wf, g.name in ROBUST_GROUND))
-    scales = [1.0] * len(terms)
-    for _ in range(3):  # a robust ground cue loses weight if it still disagrees beyond 3 sigma
-        a = np.zeros((3, 3))
-        rhs = np.zeros(3)
-        a[:2, :2] = wb
-        a[2, 2] = 1.0 / focal_sigma**2
-        rhs[2] = -log_k / focal_sigma**2
-        for (jac, xf, wf, _), s in zip(terms, scales):  # residual: x - xf - jac * dl
-            a[:2, :2] += s * wf
-            a[:2, 2] -= s * wf @ jac
-            a[2, :2] -= s * wf @ jac
-            a[2, 2] += s * jac @ wf @ jac
-            rhs[:2] += s * wf @ xf
-            rhs[2] -= s * jac @ wf @ xf
-        sol = np.linalg.solve(a + 1e-12 * np.eye(3), rhs)
-        for i, (jac, xf, wf, robust) in enumerate(terms):
-            r = sol[:2] - xf - jac * sol[2]
-            scales[i] = min(1.0, 9.0 / max(float(r @ wf @ r), 1e-12)) if robust else 1.0
-    cov2 = np.linalg.inv(a + 1e-12 * np.eye(3))[:2, :2]
-    return quat.normalize(up + b @ sol[:2]), b @ cov2 @ b.T, log_k + float(sol[2]), scales
-
-
 def _body_passes(
-    j: np.ndarray, fps: float, start: np.ndarray, still: np.ndarray | None, path: np.ndarray | None = None
+    j: np.ndarray,
+    fps: float,
+    start: np.ndarray,
+    still: np.ndarray | None,
+    path: np.ndarray | None = None,
+    learned: Cue | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[float], float, list[Cue]]:
     """Body cues under shrinking gates. A path cue (if the pelvis travels) steers the gates, so the body's
     frames are chosen around an up the lifter's lean does not pull, but is left out of the final fuse:
-    estimate_up joins it with the depth scale."""
+    estimate_up joins it with the depth scale. The learned cue joins the body's."""
     up = quat.normalize(np.asarray(start, dtype=np.float64))
+    extra = [learned] if learned is not None else []
     for gate in GATES_DEG:
         pc = path_cue(path, up, fps) if path is not None else None
-        cues = body_cues(j, fps, up, gate, still) + [level_prior()]
+        cues = body_cues(j, fps, up, gate, still) + extra + [level_prior()]
         up, cov, scale, misfit = fuse(cues + ([pc] if pc is not None else []), up)
     up, cov, scale, misfit = fuse(cues, up)
     return up, cov, scale, misfit, cues
@@ -353,19 +307,24 @@ def estimate_up(
     points2d: np.ndarray | None = None,
     measure_focal: bool = True,
     path_cam: np.ndarray | None = None,
+    learned: bool = True,
 ) -> UpEstimate:
     """World up in camera coordinates from pelvis-relative joints [T,17,3] (+ ankle tracks with the root
     [T,2,3] in camera coordinates, + the 2D key-frames [T,17,2] that tell planted feet, + the pelvis track
     [T,3] in camera coordinates). measure_focal: let the floor and path correct the depth scale of feet_cam
-    and path_cam (False: the focal length they were solved with is known)."""
+    and path_cam (False: the focal length they were solved with is known). learned: use the learned cue."""
     j = np.asarray(rel, dtype=np.float64)
     still = posture.feet_still_2d(points2d, fps) if points2d is not None else None
     path = None if path_cam is None else np.asarray(path_cam, dtype=np.float64)
     up, cov, scale, _, cues = _body_passes(j, fps, CAMERA_UP, still)
-    if path is not None and any(c.name in ("lying", "sitting") for c in cues):
+    # only with 2D key-frames: they mark the joints as the lifter's output for a video, whose lean the learned
+    # cue was trained on; 3D from elsewhere (mocap, another lifter) leans otherwise or not at all
+    lc = learned_cue(j, fps) if learned and points2d is not None else None
+    if any(c.name in ("lying", "sitting") for c in cues):
         path = None  # a pelvis that goes down to the floor or a seat does not travel level
-    if path is not None:
-        up, cov, scale, _, cues = _body_passes(j, fps, CAMERA_UP, still, path)
+        lc = None  # and the learned cue barely saw sitters or lying bodies in training (it misreads them)
+    if path is not None or lc is not None:
+        up, cov, scale, _, cues = _body_passes(j, fps, CAMERA_UP, still, path, lc)
     log_k = 0.0
     if feet_cam is not None or path is not None:
         body_up = up
@@ -385,7 +344,7 @@ def estimate_up(
             ]
             if not ground:
                 break
-            up, cov, log_k, gs = _with_ground(body_up, body_cov, ground, log_k, FOCAL_SIGMA if measure_focal else 1e-6)
+            up, cov, log_k, gs = with_ground(body_up, body_cov, ground, log_k, FOCAL_SIGMA if measure_focal else 1e-6)
             log_k = float(np.clip(log_k, -3 * FOCAL_SIGMA, 3 * FOCAL_SIGMA))
         cues, scale = cues + ground, scale + gs
     sigma = float(np.degrees(np.sqrt(max(np.trace(cov) / 2, 0.0))))

@@ -3,7 +3,7 @@
 The scenes come from bench/upright_scenes.py (pitch -40..+20, roll +-15, field of view 45-75 deg that the
 code is not told, 2D with detector-like offsets and 2 px noise for the root). The input joints are the
 mocap's own (camera coordinates), so these tolerances measure the method; bench/upright.py also runs the
-lifter, whose own tilt error adds to this (docs/retarget.md).
+lifter, whose own tilt error adds to this (docs/retarget.md; tests/test_upright_lifter.py holds it to a table).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ TOLERANCE = {
     "walk away": (2.0, 3.0),
     "walk across": (2.0, 3.0),
     "run": (10.0, 13.0),
-    "jump": (4.5, 6.5),
+    "jump": (4.5, 7.0),
     "dance": (2.5, 4.5),
 }
 
