@@ -35,18 +35,8 @@ def clamp_turn(rel: np.ndarray, yaw_deg: float = YAW_LIMIT_DEG, tilt_deg: float 
     yaw = Q.twist_angle_wrapped(rel, _UP)
     twist = Q.from_axis_angle(_UP, yaw)
     swing = Q.mul(rel, Q.conj(twist))
-    swing = _clamp_angle(swing, np.radians(tilt_deg))
+    swing = keyed.clamp_angle(swing, np.radians(tilt_deg))
     return Q.mul(swing, Q.from_axis_angle(_UP, np.clip(yaw, -np.radians(yaw_deg), np.radians(yaw_deg))))
-
-
-def _clamp_angle(q: np.ndarray, limit: float) -> np.ndarray:
-    q = np.where(q[..., :1] < 0, -q, q)
-    ang = 2 * np.arccos(np.clip(q[..., 0], -1.0, 1.0))
-    over = ang > limit
-    if not np.any(over):
-        return q
-    t = np.where(over, limit / np.maximum(ang, 1e-9), 1.0)
-    return keyed.slerp(np.broadcast_to(keyed.IDENTITY, q.shape), q, t)
 
 
 def head_rotations(

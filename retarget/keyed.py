@@ -34,6 +34,14 @@ def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray | float) -> np.ndarray:
     return Q.normalize(wa * a + wb * b)
 
 
+def clamp_angle(q: np.ndarray, limit: float) -> np.ndarray:
+    """Rotations [..., 4] (w >= 0 made) whose angle exceeds `limit` (rad) cut back to it about the same axis."""
+    q = np.where(q[..., :1] < 0, -q, q)
+    ang = 2 * np.arccos(np.clip(q[..., 0], -1.0, 1.0))
+    t = np.where(ang > limit, limit / np.maximum(ang, 1e-9), 1.0)
+    return slerp(np.broadcast_to(IDENTITY, q.shape), q, t)
+
+
 def slerp_keys(rows: np.ndarray, q: np.ndarray, n_frames: int) -> np.ndarray:
     """Quaternions [K, 4] on key rows -> [T, 4] on every frame: slerp between neighbours, held at the ends."""
     rows = np.asarray(rows, np.int64)

@@ -45,12 +45,7 @@ def split_roll(local: np.ndarray, axis: np.ndarray) -> tuple[np.ndarray, np.ndar
     (rad), clamped swing [..., 4]) with local = twist(roll) * swing when nothing was clamped."""
     roll = Q.twist_angle_wrapped(local, axis)
     twist = Q.from_axis_angle(axis, roll)
-    swing = Q.mul(Q.conj(twist), local)
-    swing = np.where(swing[..., :1] < 0, -swing, swing)
-    ang = 2 * np.arccos(np.clip(swing[..., 0], -1.0, 1.0))
-    lim = np.radians(SWING_LIMIT_DEG)
-    t = np.where(ang > lim, lim / np.maximum(ang, 1e-9), 1.0)
-    swing = keyed.slerp(np.broadcast_to(keyed.IDENTITY, swing.shape), swing, t)
+    swing = keyed.clamp_angle(Q.mul(Q.conj(twist), local), np.radians(SWING_LIMIT_DEG))
     lim_r = np.radians(ROLL_LIMIT_DEG)
     return np.clip(roll, -lim_r, lim_r), swing
 
