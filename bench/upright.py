@@ -49,13 +49,9 @@ def default_before() -> str:
     return out.stdout.strip() or "HEAD"
 
 
-def tilt_deg(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.degrees(np.arccos(np.clip(np.dot(a, b) / np.linalg.norm(a) / np.linalg.norm(b), -1, 1))))
-
-
 def measure(motion_mod: object, scene: us.Scene, joints: np.ndarray, px: np.ndarray) -> dict[str, float]:
     m = motion_mod.retarget_motion(joints, fps=us.FPS, points2d=px, image_size=scene.image_size)
-    row = {"tilt": tilt_deg(m.floor.up_cam, scene.up_cam), "method": m.floor.up_method}
+    row = {"tilt": us.tilt_deg(m.floor.up_cam, scene.up_cam), "method": m.floor.up_method}
     if scene.cls in WALKS:
         true_d = np.linalg.norm(scene.world[-1, 0, :2] - scene.world[0, 0, :2])
         got_d = np.linalg.norm(m.root[-1, :2] - m.root[0, :2])

@@ -232,3 +232,24 @@ def lifted(scene: Scene, px: np.ndarray, cache_dir: Path | None = None) -> np.nd
         path.parent.mkdir(parents=True, exist_ok=True)
         np.save(path, out)
     return out
+
+
+def tilt_deg(a: np.ndarray, b: np.ndarray) -> float:
+    """Angle (deg) between two directions: how far an estimated up is from the scene's true up."""
+    return float(np.degrees(np.arccos(np.clip(np.dot(a, b) / np.linalg.norm(a) / np.linalg.norm(b), -1.0, 1.0))))
+
+
+def up_errors(
+    classes: list[str], *, lift_cache: Path | None = None, lift: bool = False, per_clip: int = 2
+) -> dict[str, list[tuple[float, str]]]:
+    """class -> [(tilt error of the retargeter's up in deg, how it was found)] over the class's scenes, for the
+    true camera joints (lift=False) or the shipped lifter's output for the scene's 2D (lift=True)."""
+    from retarget.motion import retarget_motion
+
+    out: dict[str, list[tuple[float, str]]] = {}
+    for scene in scenes(classes, per_clip=per_clip):
+        px, cam = observe(scene)
+        joints = lifted(scene, px, lift_cache) if lift else cam - cam[:, :1]
+        m = retarget_motion(joints, fps=FPS, points2d=px, image_size=scene.image_size)
+        out.setdefault(scene.cls, []).append((tilt_deg(m.floor.up_cam, scene.up_cam), m.floor.up_method))
+    return out

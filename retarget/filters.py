@@ -28,15 +28,9 @@ def butter_lowpass_sos(order: int, wn: float) -> np.ndarray:
         if used[i]:
             continue
         used[i] = True
-        if abs(p[i].imag) < 1e-12:  # a real pole (odd order): a first-order section
-            real = [q for q in range(len(p)) if not used[q] and abs(p[q].imag) < 1e-12]
-            if real:
-                used[real[0]] = True
-                a = np.poly([p[i].real, p[real[0]].real])
-                b = np.array([1.0, 2.0, 1.0])
-            else:
-                a = np.array([1.0, -p[i].real, 0.0])
-                b = np.array([1.0, 1.0, 0.0])
+        if abs(p[i].imag) < 1e-12:  # Butterworth's one real pole (odd orders): a first-order section
+            a = np.array([1.0, -p[i].real, 0.0])
+            b = np.array([1.0, 1.0, 0.0])
         else:
             j = next(q for q in range(len(p)) if not used[q] and abs(p[q] - p[i].conjugate()) < 1e-9)
             used[j] = True

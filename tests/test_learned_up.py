@@ -22,10 +22,6 @@ from inference.training.data import is_val  # noqa: E402
 from retarget import gravity, learned_up  # noqa: E402
 
 
-def _tilt(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.degrees(np.arccos(np.clip(a @ b / np.linalg.norm(a) / np.linalg.norm(b), -1.0, 1.0))))
-
-
 def test_weights_are_shipped_and_read_without_the_safetensors_package() -> None:
     from safetensors.numpy import load_file
 
@@ -104,7 +100,7 @@ def test_learned_cue_reads_up_off_the_lifters_output(lifted_scenes) -> None:
     errs, sigmas = [], []
     for scene, _, lifted in lifted_scenes:
         up, sigma, _ = learned_up.predict(lifted, us.FPS)
-        errs.append(_tilt(up, scene.up_cam))
+        errs.append(us.tilt_deg(up, scene.up_cam))
         sigmas.append(np.degrees(sigma))
     print("learned cue errors", np.round(errs, 1), "sigmas", np.round(sigmas, 1))
     assert np.median(errs) < 6.0 and max(errs) < 20.0
@@ -118,7 +114,7 @@ def test_learned_cue_makes_up_better_on_the_lifters_output(lifted_scenes, monkey
         out = []
         for scene, px, lifted in lifted_scenes:
             m = retarget_motion(lifted, fps=us.FPS, points2d=px, image_size=scene.image_size)
-            out.append(_tilt(m.floor.up_cam, scene.up_cam))
+            out.append(us.tilt_deg(m.floor.up_cam, scene.up_cam))
         return np.array(out)
 
     with_it = errors()

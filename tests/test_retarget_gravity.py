@@ -39,18 +39,9 @@ TOLERANCE = {
 }
 
 
-def _tilt(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.degrees(np.arccos(np.clip(a @ b, -1.0, 1.0))))
-
-
 @pytest.fixture(scope="module")
 def results() -> dict[str, list[tuple[float, str]]]:
-    out: dict[str, list[tuple[float, str]]] = {}
-    for scene in us.scenes(list(TOLERANCE), per_clip=2):
-        px, cam = us.observe(scene)
-        m = retarget_motion(cam - cam[:, :1], fps=us.FPS, points2d=px, image_size=scene.image_size)
-        out.setdefault(scene.cls, []).append((_tilt(m.floor.up_cam, scene.up_cam), m.floor.up_method))
-    return out
+    return us.up_errors(list(TOLERANCE))
 
 
 @pytest.mark.slow
@@ -138,6 +129,6 @@ def test_path_cue_levels_the_pelvis_track_and_ignores_a_descent() -> None:
     guess = gravity.up_from_pitch_roll(-10.0, 5.0)
     cue = gravity.path_cue(track, guess, 30.0)
     assert cue is not None and abs(cue.up @ fwd) < np.sin(np.radians(1.0))
-    assert _tilt(cue.up, true_up) < _tilt(guess, true_up)
+    assert us.tilt_deg(cue.up, true_up) < us.tilt_deg(guess, true_up)
     down = np.array([0.0, 0.0, 4.0]) - 1.2 * t[:, None] * true_up
     assert gravity.path_cue(down, true_up, 30.0) is None

@@ -17,8 +17,6 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 import upright_scenes as us  # noqa: E402
 
-from retarget.motion import retarget_motion  # noqa: E402
-
 # class -> (median, 90th percentile) tilt error allowed (deg): the measured table in docs/retarget.md with a
 # margin, re-measured with the lifter's steady in-betweens (inference/lift/inbetween.py).
 # The 2 / 4 deg is not met on the lifter's output (docs/retarget.md says where and why).
@@ -39,19 +37,9 @@ TOLERANCE = {
 }
 
 
-def _tilt(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.degrees(np.arccos(np.clip(a @ b / np.linalg.norm(a) / np.linalg.norm(b), -1.0, 1.0))))
-
-
 @pytest.fixture(scope="module")
 def results() -> dict[str, list[tuple[float, str]]]:
-    out: dict[str, list[tuple[float, str]]] = {}
-    for scene in us.scenes(list(TOLERANCE), per_clip=2):
-        px, _ = us.observe(scene)
-        lifted = us.lifted(scene, px, REPO / "runs" / "upright_lift_cache")
-        m = retarget_motion(lifted, fps=us.FPS, points2d=px, image_size=scene.image_size)
-        out.setdefault(scene.cls, []).append((_tilt(m.floor.up_cam, scene.up_cam), m.floor.up_method))
-    return out
+    return us.up_errors(list(TOLERANCE), lift=True, lift_cache=REPO / "runs" / "upright_lift_cache")
 
 
 @pytest.mark.slow

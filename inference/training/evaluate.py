@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..lift import DEFAULT_HOP, DEFAULT_WEIGHTS, load_model, uplift
+from ..lift.inbetween import interpolate_keys
 from ..pose2d.landmarks import canonical_torso_2d
 from . import metrics as M
 from .cameras import fixed_cameras
@@ -73,10 +74,9 @@ def val_sequences(
 
 
 def bilinear(pred: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """Keep predictions on key-frames only and interpolate linearly in time (hold at the edges)."""
-    t = np.arange(len(pred))
-    flat = pred.reshape(len(pred), -1)
-    return np.stack([np.interp(t, keys, flat[keys, i]) for i in range(flat.shape[1])], 1).reshape(pred.shape)
+    """Keep predictions on key-frames only and interpolate linearly in time (hold at the edges): the
+    interpolation `uplift` steadies its in-betweens against (inference/lift/inbetween.py)."""
+    return interpolate_keys(np.asarray(pred, np.float64), np.asarray(keys, np.int64))
 
 
 def score(preds: list[np.ndarray], gts: list[np.ndarray], keys: list[np.ndarray]) -> dict:
