@@ -67,7 +67,7 @@ def render_clip(
     plan = rp.plan_clip(clip.name, len(clip.joints), seed=seed, max_keys=max_keys)
     if size is not None:
         plan.size = (int(size[0]), int(size[1]))
-    body = humans.AnnyBody(plan.phenotype)
+    body = humans.body_for_plan(plan)
     mocap = humans.yup_to_zup(clip.joints[plan.dense_frames])
     posed = humans.pose_clip(body, mocap)
     key_rel = plan.key_frames - plan.start
@@ -163,12 +163,6 @@ def render_clip(
     return out
 
 
-def clip_order(clips: list[Clip], seed: int) -> list[Clip]:
-    """A fixed shuffle of the split (so a partial run covers every source), stable under resume."""
-    order = sorted(clips, key=lambda c: rp.clip_seed(c.name, seed + 7))
-    return order
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--clips", type=int, default=10, help="stop when this many clips of the split are done")
@@ -188,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
 
     out_dir = args.out / args.split
     out_dir.mkdir(parents=True, exist_ok=True)
-    clips = clip_order(load_clips(args.mocap, fps=30.0, split=args.split), args.seed)
+    clips = rp.clip_order(load_clips(args.mocap, fps=30.0, split=args.split), args.seed)
     clips = [c for c in clips if len(c.joints) >= 2]
     done = sum((out_dir / pairs.clip_filename(c.name)).exists() for c in clips)
     print(

@@ -106,3 +106,19 @@ def test_render_detect_pairs_end_to_end(val_clip, tmp_path) -> None:
         assert np.median(err) < 0.12 * np.median(body_px), (m, err, body_px)
         assert (z[f"mp_{m}_image"][found][:, [11, 12, 23, 24], 3] > 0.5).mean() > 0.75  # shoulders/hips visible
     assert s["full_found"] >= 2 / 3 and s["render_s_per_frame"] > 0
+
+
+def test_plan_bodies_stand_as_tall_as_real_people(val_clip) -> None:
+    """Anny's height phenotype alone gave 1.22-2.20 m; plans now fit it to a sampled real stature."""
+    rng = np.random.default_rng(3)
+    heights = [rp.sample_stature(rng, g) for g in rng.uniform(size=400)]
+    assert rp.STATURE_RANGE_M[0] <= min(heights) and max(heights) <= rp.STATURE_RANGE_M[1]
+    assert 1.64 < float(np.mean(heights)) < 1.76
+    plan = rp.plan_clip(val_clip.name, len(val_clip.joints))
+    before = dict(plan.phenotype)
+    body = humans.body_for_plan(plan)
+    rest = body.rest_vertices[:, 2]
+    assert abs(float(rest.max() - rest.min()) - plan.stature_m) < 0.01
+    assert {k: v for k, v in plan.phenotype.items() if k != "height"} == {
+        k: v for k, v in before.items() if k != "height"
+    }

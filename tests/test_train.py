@@ -132,3 +132,21 @@ def test_graded_keys_look_like_auto_stride():
     g = np.concatenate(gaps)
     # uneven within a window: coarse first-pass gaps beside halved and quartered ones
     assert g.min() >= 2 and g.max() <= 31 and np.mean([np.ptp(d) > 4 for d in gaps if len(d) > 1]) > 0.5
+
+
+def test_body_proportions_widen_only_when_asked(few_clips):
+    """proportions=0 keeps the random stream (old runs reproduce); 1 draws hips etc. from the wide ranges."""
+    cfg = get_config("compact")
+    x = synth.sample_windows(few_clips, cfg, 256, np.random.default_rng(0))
+
+    def half_hip(y):
+        return np.linalg.norm(y[:, 0, INDEX["LHip"]] - y[:, 0, INDEX["Pelvis"]], axis=-1)
+
+    base = synth.scale_bones(x, np.random.default_rng(5))
+    assert np.array_equal(base, synth.scale_bones(x, np.random.default_rng(5), proportions=0.0))
+    wide = synth.scale_bones(x, np.random.default_rng(5), proportions=1.0)
+    ratio = half_hip(wide) / half_hip(x)
+    lo, hi = synth.PROPORTION_RANGES[("RHip", "LHip")]
+    glob = (0.88, 1.12)
+    assert ratio.min() >= lo * glob[0] - 1e-4 and ratio.max() <= hi * glob[1] + 1e-4
+    assert ratio.max() > 1.6 and (half_hip(base) / half_hip(x)).max() < 1.22

@@ -8,6 +8,8 @@ a real detector's points):
             jitter, outliers, swaps; fixed seed).
   rendered  real MediaPipe on rendered humans of the val split (`python -m addon.render_humans --split val`),
             see evaluate_rendered.py; also scores MediaPipe's own world landmarks on the same key-frames.
+  posed     the rendered mode's bodies and cameras without renderer or detector: exact 2D of the posed Anny
+            bodies, and of the mocap skeletons that posed them (evaluate_posed.py; --max-clips val plans).
 exact and measured run at --fps 30 and 60 (key-frames every s_in video frames); the clip runs through the
 public `uplift` (flip TTA, default hop). "bilinear" = the same model's predictions on the key-frames only,
 linearly interpolated in between (interpolating our own key-frames; the paper's s_out = s_in baseline).
@@ -199,6 +201,17 @@ def main(argv: list[str]) -> int:
                 f"### rendered (real MediaPipe full on {len(seqs)} rendered val clips, 30 fps)\n\n"
                 + rendered_table(res)
             )
+            print(md[-1], flush=True)
+            continue
+        if mode == "posed":
+            from .evaluate_posed import evaluate_posed, posed_sequences, posed_table
+            from .render_plan import clip_order
+
+            vclips = [c for c in clip_order(load_clips(a.mocap, fps=30.0, split="val")) if len(c.joints) >= 2]
+            pseqs = posed_sequences(vclips[: a.max_clips or 20], sigma=a.sigma)
+            res = evaluate_posed(pseqs, [s for s in strides if s > 1], weights=a.weights, hop=a.hop)
+            results[mode] = {"30": res}
+            md.append(f"### posed (exact 2D of {len(pseqs)} posed val bodies, 30 fps)\n\n" + posed_table(res))
             print(md[-1], flush=True)
             continue
         for fps in (float(f) for f in a.fps.split(",")):

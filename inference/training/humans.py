@@ -165,6 +165,35 @@ class AnnyBody:
         return Posed(verts, self.faces, self.joints_from(heads, crown), crown, heads)
 
 
+def stature(phenotype: dict[str, float]) -> float:
+    """Crown-to-sole height (m) of Anny's rest mesh for a phenotype."""
+    model = anny_model()
+    with torch.no_grad():
+        z = model(phenotype_kwargs={k: torch.tensor([v], dtype=torch.float64) for k, v in phenotype.items()})
+    v = z["rest_vertices"][0, :, 2]
+    return float(v.max() - v.min())
+
+
+def fit_height(phenotype: dict[str, float], target_m: float, iters: int = 14) -> dict[str, float]:
+    """The phenotype with its "height" set (bisection in [0, 1]; stature grows with it) so the body stands
+    `target_m` tall, or as near as Anny's range allows."""
+    lo, hi = 0.0, 1.0
+    out = dict(phenotype)
+    for _ in range(iters):
+        out["height"] = 0.5 * (lo + hi)
+        lo, hi = (out["height"], hi) if stature(out) < target_m else (lo, out["height"])
+    out["height"] = 0.5 * (lo + hi)
+    return out
+
+
+def body_for_plan(plan) -> AnnyBody:
+    """The plan's body: its phenotype, with the height fitted to its stature when it has one (the plan's
+    phenotype is updated, so what is saved is what was rendered)."""
+    if getattr(plan, "stature_m", None):
+        plan.phenotype = fit_height(plan.phenotype, plan.stature_m)
+    return AnnyBody(plan.phenotype)
+
+
 def mocap_leg_length(joints: np.ndarray) -> float:
     """Median hip-knee-ankle length over a clip [T, 17, 3] (both legs)."""
     legs = [

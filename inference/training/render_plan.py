@@ -70,6 +70,7 @@ class ClipPlan:
     look: Look
     size: tuple[int, int] = (640, 360)  # (w, h)
     extra: dict = field(default_factory=dict)
+    stature_m: float | None = None  # crown-to-sole height the body is fitted to (humans.body_for_plan)
 
     @property
     def key_frames(self) -> np.ndarray:
@@ -88,6 +89,15 @@ class ClipPlan:
 def clip_seed(name: str, seed: int = 0) -> int:
     """Deterministic per-clip seed (the same crc32 family as the split rule in data.is_val)."""
     return (zlib.crc32(name.encode()) ^ (seed * 0x9E3779B1)) & 0xFFFFFFFF
+
+
+STATURE_MEAN_M = (1.63, 1.77)  # women, men
+STATURE_RANGE_M = (1.45, 2.0)
+
+
+def clip_order(clips: list, seed: int = 0) -> list:
+    """A fixed shuffle of a split's clips (so a partial render covers every source), stable under resume."""
+    return sorted(clips, key=lambda c: clip_seed(c.name, seed + 7))
 
 
 def luminance(rgb: tuple[float, float, float]) -> float:
@@ -113,6 +123,19 @@ def sample_phenotype(rng: np.random.Generator) -> dict[str, float]:
         "height": float(rng.uniform(0.2, 0.8)),
         "proportions": float(rng.uniform(0.3, 0.7)),
     }
+
+
+def sample_stature(rng: np.random.Generator, gender: float) -> float:
+    """Standing height (m) like a real population's, for Anny's gender in [0, 1] (0 female, 1 male).
+
+    Why: Anny's height phenotype alone gave statures of 1.22-2.20 m on the first 20 val plans (6 over 2 m);
+    a lifter cannot see absolute size, so giant or tiny bodies cost MPJPE that no user's video would
+    (per-clip best scale 0.66-1.26). Adult means 1.63 m (women) to 1.77 m (men), sd 0.07 m."""
+    return float(
+        np.clip(
+            rng.normal(STATURE_MEAN_M[0] + gender * (STATURE_MEAN_M[1] - STATURE_MEAN_M[0]), 0.07), *STATURE_RANGE_M
+        )
+    )
 
 
 def sample_look(rng: np.random.Generator, min_contrast: float = 0.2) -> Look:
@@ -154,7 +177,9 @@ def plan_clip(name: str, n_frames: int, seed: int = 0, max_keys: int = 24, min_k
     n_keys = int(min(max_keys, (n_frames - 1) // stride + 1))
     start = int(rng.integers(0, n_frames - (n_keys - 1) * stride))
     size = RENDER_SIZES[rng.integers(len(RENDER_SIZES))]
-    return ClipPlan(name, s, phen, stride, start, n_keys, sample_look(rng), size)
+    # its own stream: adding the stature kept every other choice of the earlier plans
+    stature = sample_stature(np.random.default_rng(s + 2), phen["gender"])
+    return ClipPlan(name, s, phen, stride, start, n_keys, sample_look(rng), size, stature_m=stature)
 
 
 def pitch_deg(R: np.ndarray) -> float:

@@ -4,7 +4,9 @@ One sample = one window of `cfg.n_tok` output-rate tokens around a random centre
   * speed augmentation: token k sits at frame c + (k - n_tok//2) * s_out * speed, speed log-uniform 0.8-1.25,
     linear interpolation; positions off the clip repeat the edge frame (as in the paper).
   * random bone lengths: global x0.88-1.12, each left/right bone pair x0.92-1.08 (symmetric, so the derived
-    Thorax stays the shoulder midpoint).
+    Thorax stays the shoulder midpoint); with `proportions` > 0, that fraction of samples instead draws each
+    group from `PROPORTION_RANGES` (log-uniform): other bodies than the mocap performers' (wide hips, long
+    necks, narrow shoulders), so the lifter follows where the 2D points are instead of a learned skeleton.
   * a random camera (inference/training/cameras.py) and detector-like 2D (inference/training/noise.py), normalised.
   * a key-frame mask (`key_masks`): integer strides from cfg.train_strides (weighted by STRIDE_WEIGHTS), or
     real-valued strides 1-25 (what a 24-60 fps video looks like on the model's 30 Hz grid), or `graded_keys`
@@ -36,6 +38,22 @@ _BONE_GROUPS = (
     ("LElbow", "RElbow"),
     ("LWrist", "RWrist"),
 )
+# Why these ranges: lifting exact 2D of rendered Anny bodies cost 121 mm against 83 mm for the mocap skeleton
+# that posed them, through the same cameras (evaluate_posed.py, 20 val plans, s_in 10). Anny's bones relative
+# to the posing mocap's, per leg length (median, range): hip half-width 1.24 (0.87-2.29), neck 1.40
+# (0.79-1.70), head 1.10 (0.92-1.42), shoulder half-width 0.79 (0.64-0.98), forearm 1.27 (0.84-1.43), spine
+# 0.91 (0.78-1.19); the mocap sources differ among themselves as much (mocap README: Spine->Thorax 114-421 mm).
+PROPORTION_RANGES: dict[tuple[str, ...], tuple[float, float]] = {
+    ("RHip", "LHip"): (0.8, 2.2),
+    ("RKnee", "LKnee"): (0.9, 1.1),
+    ("RAnkle", "LAnkle"): (0.9, 1.1),
+    ("Spine", "Thorax"): (0.75, 1.25),
+    ("Neck",): (0.75, 1.7),
+    ("Head",): (0.85, 1.45),
+    ("LShoulder", "RShoulder"): (0.65, 1.15),
+    ("LElbow", "RElbow"): (0.88, 1.1),
+    ("LWrist", "RWrist"): (0.85, 1.4),
+}
 STRIDE_WEIGHTS = {1: 1.0, 2: 1.0, 4: 1.0, 5: 1.0, 10: 2.0, 20: 2.0}
 
 
@@ -61,12 +79,18 @@ def scale_bones(
     rng: np.random.Generator,
     glob: tuple[float, float] = (0.88, 1.12),
     per_bone: tuple[float, float] = (0.92, 1.08),
+    proportions: float = 0.0,
 ) -> np.ndarray:
-    """Random bone lengths per sample, rebuilt root-outwards; the root trajectory is kept."""
+    """Random bone lengths per sample, rebuilt root-outwards; the root trajectory is kept. A `proportions`
+    fraction of samples draws each bone group from PROPORTION_RANGES instead of `per_bone`."""
     b = x.shape[0]
     fac = np.ones((b, 17), dtype=np.float32)
+    wide = rng.random(b) < proportions if proportions > 0 else None  # None: the random stream stays as before
     for group in _BONE_GROUPS:
         f = rng.uniform(*per_bone, b)
+        if wide is not None:
+            lo, hi = np.log(PROPORTION_RANGES[group])
+            f = np.where(wide, np.exp(rng.uniform(lo, hi, b)), f)
         for name in group:
             fac[:, INDEX[name]] = f
     fac *= rng.uniform(*glob, b)[:, None]
@@ -146,9 +170,11 @@ def make_2d(
     return normalize_2d(px, cams.size[:, None, None, :].astype(np.float32))
 
 
-def training_batch(clips: list[Clip], cfg: UpliftConfig, b: int, rng: np.random.Generator) -> dict:
+def training_batch(
+    clips: list[Clip], cfg: UpliftConfig, b: int, rng: np.random.Generator, proportions: float = 0.0
+) -> dict:
     """Everything one step needs: x2d [b,n,17,2], key [b,n], y3d [b,n,17,3] (numpy)."""
-    world = scale_bones(sample_windows(clips, cfg, b, rng), rng)
+    world = scale_bones(sample_windows(clips, cfg, b, rng), rng, proportions=proportions)
     cams = random_cameras(world, rng)
     cam3d = cams.to_camera(world)
     y3d = cam3d - cam3d[:, :, :1]

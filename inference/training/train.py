@@ -188,7 +188,7 @@ def train(args: argparse.Namespace) -> Path:
         scale = lr_scale(step, args)
         for g in opt.param_groups:
             g["lr"], g["weight_decay"] = args.lr * scale, args.wd * scale
-        batch = training_batch(clips, cfg, args.batch, rng)
+        batch = training_batch(clips, cfg, args.batch, rng, args.proportions)
         loss, parts = batch_loss(model, batch, device, args.w_vel, args.w_acc, args.w_range)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -264,6 +264,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--w-vel", type=float, default=1.0, help="weight of the sequence velocity error")
     p.add_argument("--w-acc", type=float, default=2.0, help="weight of the sequence acceleration error")
     p.add_argument("--w-range", type=float, default=1.0, help="weight of the per-window motion-range error")
+    p.add_argument(
+        "--proportions", type=float, default=0.0, help="fraction of samples with other body proportions (synth.py)"
+    )
     p.add_argument("--export", metavar="FILE", help="export EMA weights of <out>/ckpt.pt to FILE and exit")
     p.add_argument("--fp32", action="store_true", help="export in float32 instead of float16")
     return p
