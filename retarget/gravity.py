@@ -135,6 +135,46 @@ def _direction_cue(name: str, v: np.ndarray, fps: float, up: np.ndarray, max_deg
     return Cue(name, est, _tangent_cov(est, sigma), int(near.sum()))
 
 
+def cue_vectors(
+    rel: np.ndarray,
+    fps: float,
+    up: np.ndarray,
+    gate_deg: float = 25.0,
+    still: np.ndarray | None = None,
+    still_mps: float = 0.35,
+    correct: bool = True,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
+    """Per body cue its frames (bool [T]) and unit up vectors [T,3] under the current up, and the level ankle
+    lines [M,3] for the balance cue. correct: take out each cue's measured lean (posture.CUE_LEAN_DEG; False
+    measures it, bench/cue_bias.py). still [T,2]: feet planted (from 2D); without it a foot that does not
+    slide relative to the pelvis counts as planted."""
+    pose = posture.postures(rel, up)
+    # feet count as side by side within the height the current up can be wrong by (tightening per pass)
+    both_m = max(0.05, 0.25 * np.sin(np.radians(gate_deg)))
+    vec, together, line = posture.support_vectors(rel, up, fps, both_m=both_m)
+    if still is None:
+        if len(rel) > 1:  # a planted foot stays under a stander; under a walker it slides back
+            vel = np.gradient(rel[:, list(FEET)], axis=0) * fps
+            still = np.linalg.norm(vel - (vel @ up)[..., None] * up, axis=-1) < still_mps
+        else:
+            still = np.ones((len(rel), 2), bool)
+    straight = coords.upright_frames(rel)
+    planted = pose["on_feet"] & np.asarray(still).any(axis=1)
+    bent_legs = planted & ~straight
+    level = bent_legs & together & (np.abs(line @ up) < np.sin(np.radians(5.0)))
+    upright = pose["on_feet"] & straight
+    frames = {"balance": bent_legs, "upright": upright, "sitting": pose["sitting"], "lying": pose["lying"]}
+    vecs = {
+        "balance": vec,
+        "upright": posture.upright_vectors(rel, up, planted),
+        "sitting": quat.normalize(rel[:, 8] - rel[:, 0]),
+        "lying": posture.body_normals(rel, up),
+    }
+    if correct:
+        vecs = posture.take_out_leans(rel, up, vecs, frames["sitting"])
+    return frames, vecs, line[level]
+
+
 def body_cues(
     rel: np.ndarray,
     fps: float,
@@ -144,34 +184,15 @@ def body_cues(
     still_mps: float = 0.35,
 ) -> list[Cue]:
     """The cues from pelvis-relative joints [T,17,3] under the current up guess (frames further than gate_deg
-    from it are outliers). still [T,2]: feet planted (from 2D); without it a foot that does not slide
-    relative to the pelvis counts as planted."""
-    pose = posture.postures(rel, up)
-    cues: list[Cue | None] = []
-    # feet count as side by side within the height the current up can be wrong by (tightening per pass)
-    both_m = max(0.05, 0.25 * np.sin(np.radians(gate_deg)))
-    vec, together, line = posture.support_vectors(rel, up, fps, both_m=both_m)
+    from it are outliers); still as in cue_vectors."""
+    frames, vecs, lines = cue_vectors(rel, fps, up, gate_deg, still, still_mps)
     final = gate_deg <= 15.0
-    gate_deg = max(gate_deg, 20.0)
-    if still is None:
-        if len(rel) > 1:  # a planted foot stays under a stander; under a walker it slides back
-            vel = np.gradient(rel[:, list(FEET)], axis=0) * fps
-            still = np.linalg.norm(vel - (vel @ up)[..., None] * up, axis=-1) < still_mps
-        else:
-            still = np.ones((len(rel), 2), bool)
-    straight = coords.upright_frames(rel)
-    planted = pose["on_feet"] & np.asarray(still).any(axis=1)
-    still = planted & ~straight
-    balance = _direction_cue("balance", vec[still], fps, up, gate_deg)
-    level = still & together & (np.abs(line @ up) < np.sin(np.radians(5.0)))
-    if balance is not None and final and level.sum() >= 3:  # only once up is close: a wrong line misleads
-        balance = _level_line(balance, line[level], fps)
-    cues.append(balance)
-    upright = pose["on_feet"] & straight
-    cues.append(_direction_cue("upright", posture.upright_vectors(rel, up, planted)[upright], fps, up, gate_deg))
-    cues.append(_direction_cue("sitting", quat.normalize(rel[:, 8] - rel[:, 0])[pose["sitting"]], fps, up, gate_deg))
-    cues.append(_direction_cue("lying", posture.body_normals(rel, up)[pose["lying"]], fps, up, gate_deg))
-    return [c for c in cues if c is not None]
+    gate = max(gate_deg, 20.0)
+    cues = {k: _direction_cue(k, v[frames[k]], fps, up, gate) for k, v in vecs.items()}
+    balance = cues["balance"]
+    if balance is not None and final and len(lines) >= 3:  # only once up is close: a wrong line misleads
+        cues["balance"] = _level_line(balance, lines, fps)
+    return [c for c in cues.values() if c is not None]
 
 
 def _level_line(cue: Cue, lines: np.ndarray, fps: float, sigma_deg: float = 2.0) -> Cue:

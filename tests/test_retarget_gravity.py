@@ -26,15 +26,15 @@ TOLERANCE = {
     "stand": (5.0, 5.0),
     "one-leg": (3.5, 5.0),
     "squat": (6.0, 7.5),
-    "sit": (8.0, 8.5),
+    "sit": (5.5, 6.0),  # 4.4 / 4.6 with the cues' leans taken out (posture.CUE_LEAN_DEG)
     "lie": (5.0, 7.0),
-    "pick up": (7.0, 9.0),
+    "pick up": (4.5, 6.5),  # 3.5 / 5.6 (same)
     "throw": (2.5, 3.5),
     "walk toward": (2.0, 3.0),
     "walk away": (2.0, 3.0),
     "walk across": (2.0, 3.0),
     "run": (10.0, 13.0),
-    "jump": (4.5, 7.0),
+    "jump": (4.0, 5.5),  # 3.1 / 4.6 (same)
     "dance": (2.5, 4.5),
 }
 
