@@ -26,3 +26,23 @@ def test_posed_mode_lifts_both_skeletons_through_the_same_camera(mocap_dir) -> N
         r = res[10][label]
         assert 20.0 < r["MPJPE"] < 160.0 and r["P-MPJPE"] <= r["MPJPE"]
     assert "| 10 | 2 |" in posed_table(res)
+
+
+def test_blend_world_moves_only_limb_key_rows_and_interpolates_between() -> None:
+    from inference.training.evaluate_rendered import LIMBS, blend_world
+
+    rng = np.random.default_rng(0)
+    ours = rng.normal(size=(21, 17, 3))
+    ours -= ours[:, :1]
+    theta = 0.7  # their world landmarks: ours turned about y, so one rotation maps them back exactly
+    rot = np.array([[np.cos(theta), 0, np.sin(theta)], [0, 1, 0], [-np.sin(theta), 0, np.cos(theta)]])
+    world = ours @ rot.T + 0.3  # their own axes and origin
+    keys = np.arange(0, 21, 5)
+    assert np.allclose(blend_world(ours, world, keys, w=0.7), ours)  # same pose: nothing to add
+    world2 = world.copy()
+    world2[10, LIMBS] += np.full(3, 0.05) @ rot.T
+    out = blend_world(ours, world2, keys, w=1.0)
+    torso = [i for i in range(17) if i not in set(LIMBS.tolist())]
+    assert np.allclose(out[:, torso], ours[:, torso])
+    moved = np.abs(out - ours).max(axis=(1, 2))
+    assert moved[10] > moved[8] > moved[6] > 0 and moved[0] < 0.2 * moved[10]  # peak on the key row, fading out
