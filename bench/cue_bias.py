@@ -37,10 +37,6 @@ GATE_DEG = 20.0  # frames further than this from up are dropped, as the final pa
 MIN_FRAMES = 30
 
 
-def z_up(y_up: np.ndarray) -> np.ndarray:
-    return np.stack([y_up[..., 0], -y_up[..., 2], y_up[..., 1]], axis=-1).astype(np.float64)
-
-
 def leans(world: np.ndarray, correct: bool) -> dict[str, np.ndarray]:
     """cue -> [N,2] (forward, left) lean in degrees of its kept frames in one clip (world Z up). Balance is
     split into upright and bent-over torsos, sitting into a clip on the floor or not (as cue_vectors splits
@@ -72,7 +68,7 @@ def measure(correct: bool, max_clips: int | None) -> dict[str, list[tuple[str, n
     res: dict[str, list[tuple[str, np.ndarray]]] = {}
     for clip in load_clips(split="train", fps=FPS, max_clips=max_clips):
         assert not is_val(clip.name.split("#")[0])
-        world = z_up(clip.joints)
+        world = us.z_up(clip.joints)
         per = leans(world, correct)
         if clip.source == "reactidle":  # a real standing torso on an imagined chair (as the bench's "sit")
             seated = leans(us.sit_pose(world), correct)

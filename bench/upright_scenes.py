@@ -105,6 +105,11 @@ def _index() -> dict[str, dict]:
     return {c["clip"]: c for c in json.loads((MOCAP / "index.json").read_text())["clips"]}
 
 
+def z_up(y_up: np.ndarray) -> np.ndarray:
+    """Mocap (+Y up) -> Z-up world (x stays, y -> z, z -> -y), float64."""
+    return np.stack([y_up[..., 0], -y_up[..., 2], y_up[..., 1]], axis=-1).astype(np.float64)
+
+
 def load_world(name: str, fps: float = FPS) -> np.ndarray:
     """A clip resampled to fps, Z up, canonical torso joints, its floor at Z = 0 (lowest ankles - 8 cm)."""
     from inference.training.data import SOURCE_SCALE, canonical_targets, resample
@@ -118,7 +123,7 @@ def load_world(name: str, fps: float = FPS) -> np.ndarray:
     else:
         raise KeyError(name)
     y_up = resample(canonical_targets(y_up), float(entry["fps"]), fps)[: int(MAX_SECONDS * fps)]
-    w = np.stack([y_up[..., 0], -y_up[..., 2], y_up[..., 1]], axis=-1).astype(np.float64)
+    w = z_up(y_up)
     ank = w[:, [3, 6], 2].min(axis=1)
     w[..., 2] -= np.percentile(ank, 10) - 0.08
     return w
