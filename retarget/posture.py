@@ -201,13 +201,13 @@ def body_axes(j: np.ndarray, up: np.ndarray, along_head: bool = False) -> tuple[
 
 
 def lean_back(
-    j: np.ndarray, up: np.ndarray, v: np.ndarray, forward_deg: float, left_deg: float, along_head: bool = False
+    up: np.ndarray, axes: tuple[np.ndarray, np.ndarray], v: np.ndarray, forward_deg: float, left_deg: float
 ) -> np.ndarray:
-    """Unit vectors v [T,3] turned back by a lean of forward_deg / left_deg in the body's frame (body_axes):
+    """Unit vectors v [T,3] turned back by a lean of forward_deg / left_deg in the body's frame (axes: body_axes):
     the rotation that takes the leaned up to `up` applied to each frame's v (v itself unchanged for no lean)."""
     if forward_deg == 0.0 and left_deg == 0.0:
         return v
-    f, left = body_axes(j, up, along_head)
+    f, left = axes
     leaned = quat.normalize(up + np.tan(np.radians(forward_deg)) * f + np.tan(np.radians(left_deg)) * left)
     return quat.rotate(quat.between(leaned, np.broadcast_to(up, leaned.shape)), v)
 
@@ -220,7 +220,8 @@ def take_out_leans(
     lean = dict(CUE_LEAN_DEG)
     if seated_on_floor(j, up, sitting):
         lean["sitting"] = lean["floor sitting"]
-    out = {k: lean_back(j, up, v, *lean[k], along_head=k == "lying") for k, v in vecs.items()}
-    stooped = lean_back(j, up, vecs["balance"], *lean["bent over"])
+    facing, along_head = body_axes(j, up), body_axes(j, up, along_head=True)  # once per pass, shared by cues
+    out = {k: lean_back(up, along_head if k == "lying" else facing, v, *lean[k]) for k, v in vecs.items()}
+    stooped = lean_back(up, facing, vecs["balance"], *lean["bent over"])
     out["balance"] = np.where(bent_over(j, up)[:, None], stooped, out["balance"])
     return out

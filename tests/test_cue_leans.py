@@ -26,13 +26,13 @@ def test_lean_back_undoes_a_lean_in_the_body_frame() -> None:
     f, left = posture.body_axes(j, UP)
     for fwd_deg, left_deg in ((5.0, 0.0), (-4.3, 0.0), (2.0, -3.0)):
         leaned = quat.normalize(UP + np.tan(np.radians(fwd_deg)) * f + np.tan(np.radians(left_deg)) * left)
-        back = posture.lean_back(j, UP, leaned, fwd_deg, left_deg)
+        back = posture.lean_back(UP, (f, left), leaned, fwd_deg, left_deg)
         assert posture.angle_deg(back, UP).max() < 1e-6
         # the wrong sign doubles the lean instead
-        wrong = posture.lean_back(j, UP, leaned, -fwd_deg, -left_deg)
+        wrong = posture.lean_back(UP, (f, left), leaned, -fwd_deg, -left_deg)
         assert posture.angle_deg(wrong, UP).min() > 1.9 * np.hypot(fwd_deg, left_deg)
     v = quat.normalize(j[:, 8] - j[:, 0])
-    np.testing.assert_array_equal(posture.lean_back(j, UP, v, 0.0, 0.0), v)
+    np.testing.assert_array_equal(posture.lean_back(UP, (f, left), v, 0.0, 0.0), v)
 
 
 def test_a_chair_is_not_the_floor() -> None:
