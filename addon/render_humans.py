@@ -36,11 +36,6 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_MODELS = Path(os.environ.get("UPLIFT_POSE_MODEL", REPO.parent / "shared" / "models"))
 
 
-def zup_to_yup(x: np.ndarray) -> np.ndarray:
-    """Blender / Anny Z-up world -> the mocap's +Y-up world (inverse of humans.yup_to_zup)."""
-    return np.asarray(x) @ humans._YUP_TO_ZUP
-
-
 def sun_azimuth(cam_c_yup: np.ndarray, centre_yup: np.ndarray, relative_deg: float) -> float:
     """Absolute Blender sun azimuth (deg) for a sun `relative_deg` off the camera's side of the body."""
     d = humans.yup_to_zup(cam_c_yup - centre_yup)  # camera seen from the body, Blender axes
@@ -64,16 +59,9 @@ def render_clip(
     from .render_scene import HumanScene  # noqa: PLC0415 - bpy loads here
 
     t0 = time.perf_counter()
-    plan = rp.plan_clip(clip.name, len(clip.joints), seed=seed, max_keys=max_keys)
-    if size is not None:
-        plan.size = (int(size[0]), int(size[1]))
-    body = humans.body_for_plan(plan)
-    mocap = humans.yup_to_zup(clip.joints[plan.dense_frames])
-    posed = humans.pose_clip(body, mocap)
-    key_rel = plan.key_frames - plan.start
-    joints_yup = zup_to_yup(posed.joints)
-    head_top_yup = zup_to_yup(posed.head_top)
-    cam = rp.sample_camera(plan, np.concatenate([joints_yup[key_rel], head_top_yup[key_rel, None]], axis=1))
+    shot = humans.plan_shot(clip, seed=seed, max_keys=max_keys, size=size)
+    plan, body, posed, key_rel, cam = shot.plan, shot.body, shot.posed, shot.key_rel, shot.camera
+    joints_yup, head_top_yup = shot.joints_yup, shot.head_top_yup
     R, C, f = cam.R[0].astype(np.float64), cam.C[0].astype(np.float64), float(cam.f[0])
     centre = joints_yup[key_rel, 0].mean(axis=0)
     look = plan.look

@@ -17,7 +17,6 @@ import numpy as np
 
 from ..lift import DEFAULT_HOP, uplift
 from . import humans
-from . import render_plan as rp
 from .data import Clip
 from .evaluate_rendered import _scores
 
@@ -30,14 +29,8 @@ def posed_sequences(clips: list[Clip], sigma: float = 3.0, seed: int = 0, max_ke
     rng = np.random.default_rng(seed + 11)
     out = []
     for clip in clips:
-        plan = rp.plan_clip(clip.name, len(clip.joints), seed=seed, max_keys=max_keys)
-        body = humans.body_for_plan(plan)
-        mocap_zup = humans.yup_to_zup(clip.joints[plan.dense_frames])
-        posed = humans.pose_clip(body, mocap_zup)
-        key_rel = plan.key_frames - plan.start
-        yup = lambda x: np.asarray(x) @ humans._YUP_TO_ZUP  # Z-up -> +Y up (inverse of yup_to_zup)
-        anny = yup(posed.joints)
-        cam = rp.sample_camera(plan, np.concatenate([anny[key_rel], yup(posed.head_top)[key_rel, None]], axis=1))
+        shot = humans.plan_shot(clip, seed=seed, max_keys=max_keys)
+        plan, key_rel, anny, cam = shot.plan, shot.key_rel, shot.joints_yup, shot.camera
         # the mocap skeleton at Anny's root (same place in the picture), bones as in the mocap
         src = clip.joints[plan.dense_frames].astype(np.float64)
         src = src - src[:, :1] + anny[:, :1]

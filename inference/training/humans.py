@@ -26,6 +26,8 @@ import numpy as np
 import torch
 
 from ..skeleton import INDEX, NUM_JOINTS
+from . import render_plan as rp
+from .cameras import Cameras
 
 J = INDEX
 JOINT_BONES: dict[str, str] = {
@@ -55,6 +57,16 @@ _MODEL: object | None = None
 def yup_to_zup(j: np.ndarray) -> np.ndarray:
     """Mocap (+Y up) -> Z-up world: x stays, y -> z, z -> -y (a proper rotation)."""
     return np.asarray(j, dtype=np.float64) @ _YUP_TO_ZUP.T
+
+
+def zup_to_yup(x: np.ndarray) -> np.ndarray:
+    """Blender / Anny Z-up world -> the mocap's +Y-up world (inverse of `yup_to_zup`)."""
+    return np.asarray(x, dtype=np.float64) @ _YUP_TO_ZUP
+
+
+def _pheno_tensors(phenotype: dict[str, float]) -> dict[str, torch.Tensor]:
+    """Phenotype values as the batch-of-one tensors Anny's forward takes."""
+    return {k: torch.tensor([v], dtype=torch.float64) for k, v in phenotype.items()}
 
 
 def anny_model():
@@ -112,7 +124,7 @@ class AnnyBody:
         return [self.names[b] for b in best]
 
     def _pheno(self) -> dict[str, torch.Tensor]:
-        return {k: torch.tensor([v], dtype=torch.float64) for k, v in self.phenotype.items()}
+        return _pheno_tensors(self.phenotype)
 
     def bone(self, name: str) -> int:
         return self.names.index(name)
@@ -169,7 +181,7 @@ def stature(phenotype: dict[str, float]) -> float:
     """Crown-to-sole height (m) of Anny's rest mesh for a phenotype."""
     model = anny_model()
     with torch.no_grad():
-        z = model(phenotype_kwargs={k: torch.tensor([v], dtype=torch.float64) for k, v in phenotype.items()})
+        z = model(phenotype_kwargs=_pheno_tensors(phenotype))
     v = z["rest_vertices"][0, :, 2]
     return float(v.max() - v.min())
 
@@ -222,3 +234,31 @@ def pose_clip(body: AnnyBody, mocap_zup: np.ndarray, chunk: int = 48, ground_q: 
     for arr in (posed.vertices, posed.joints, posed.head_top, posed.bone_heads):
         arr[..., 2] += dz
     return posed
+
+
+@dataclass
+class Shot:
+    """One clip as `addon.render_humans` films it (and `evaluate_posed` scores it): one place for the setup, so
+    the cheap evaluation sees exactly the bodies and cameras the renders do."""
+
+    plan: rp.ClipPlan
+    body: AnnyBody
+    posed: Posed  # the dense window, Z up
+    key_rel: np.ndarray  # key-frames as indices into the window
+    joints_yup: np.ndarray  # [T, 17, 3] posed joints in the mocap's +Y-up world
+    head_top_yup: np.ndarray  # [T, 3]
+    camera: Cameras  # one static camera (+Y-up world)
+
+
+def plan_shot(clip, seed: int = 0, max_keys: int = 24, size: tuple[int, int] | None = None) -> Shot:
+    """Plan a clip (`render_plan.plan_clip`), pose its body on the dense window and pick the camera that frames
+    the key-frames (crown included). size overrides the plan's image size."""
+    plan = rp.plan_clip(clip.name, len(clip.joints), seed=seed, max_keys=max_keys)
+    if size is not None:
+        plan.size = (int(size[0]), int(size[1]))
+    body = body_for_plan(plan)
+    posed = pose_clip(body, yup_to_zup(clip.joints[plan.dense_frames]))
+    key_rel = plan.key_frames - plan.start
+    joints, head_top = zup_to_yup(posed.joints), zup_to_yup(posed.head_top)
+    cam = rp.sample_camera(plan, np.concatenate([joints[key_rel], head_top[key_rel, None]], axis=1))
+    return Shot(plan, body, posed, key_rel, joints, head_top, cam)
