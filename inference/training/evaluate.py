@@ -189,7 +189,8 @@ def main(argv: list[str]) -> int:
     md = []
     for mode in a.modes.split(","):
         if mode == "rendered":
-            from .evaluate_rendered import evaluate_rendered, rendered_sequences, rendered_table
+            from .evaluate_rendered import evaluate_rendered, rendered_table
+            from .pairs import rendered_sequences
 
             seqs = rendered_sequences(Path(a.pairs) / "val")
             if not seqs:

@@ -20,13 +20,10 @@ MediaPipe), P-MPJPE and acceleration error, frame-weighted over clips.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 from ..lift import DEFAULT_HOP, uplift
 from ..lift.inbetween import interpolate_keys
-from ..pose2d.landmarks import canonical_torso_2d, mediapipe33_to_h36m17
 from ..skeleton import INDEX
 from . import metrics as M
 from .evaluate import bilinear
@@ -35,40 +32,6 @@ from .landmark_fit import MEASURED
 STRIDES = (5, 10, 20)
 MAX_SPACING_OFF = 0.25  # a clip's real key spacing may differ this much (relative) from the target s_in
 LIMBS = np.array([INDEX[n] for n in MEASURED if n != "Neck"])  # limbs and head: MediaPipe's own points
-
-
-def rendered_sequences(folder: Path, detector: str = "full") -> list[dict]:
-    """Rendered val pairs -> dicts: px [T,17,2] (NaN off key-frames or where MediaPipe missed), gt [T,17,3]
-    pelvis-relative camera, mp_world [T,17,3] (NaN off key-frames), keys [K] rows, stride, size."""
-    out = []
-    for path in sorted(Path(folder).glob("*.npz")):
-        if path.name.startswith("."):
-            continue
-        with np.load(path, allow_pickle=False) as z:
-            dense = z["dense_frames"]
-            keys = z["key_frames"] - dense[0]
-            gt = z["dense_joints_cam"].astype(np.float32)
-            img, world = z[f"mp_{detector}_image"], z[f"mp_{detector}_world"]
-            found = z[f"mp_{detector}_found"]
-            size = tuple(int(v) for v in z["image_size"])
-        T = len(dense)
-        px = np.full((T, 17, 2), np.nan, np.float32)
-        mpw = np.full((T, 17, 3), np.nan, np.float32)
-        px[keys[found]] = canonical_torso_2d(mediapipe33_to_h36m17(img[found, :, :2]))
-        mpw[keys[found]] = mediapipe33_to_h36m17(world[found])
-        stride = int(np.median(np.diff(keys))) if len(keys) > 1 else 1
-        out.append(
-            {
-                "name": path.stem,
-                "px": px,
-                "gt": gt - gt[:, :1],
-                "mp_world": mpw,
-                "keys": keys,
-                "stride": stride,
-                "size": size,
-            }
-        )
-    return out
 
 
 WORLD_BLEND = 0.5  # fixed before looking: an equal average, not tuned on these val clips

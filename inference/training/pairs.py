@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..pose2d.landmarks import canonical_torso_2d, mediapipe33_to_h36m17
+
 FORMAT_VERSION = 1
 MODELS = ("full", "lite")
 # name -> meaning; the npz holds exactly these (test_render_humans checks it)
@@ -117,3 +119,40 @@ def summary(pairs: dict[str, np.ndarray]) -> dict[str, float]:
 
 def dumps(obj: object) -> str:
     return json.dumps(obj, sort_keys=True, default=float)
+
+
+def rendered_sequences(folder: Path, detector: str = "full") -> list[dict]:
+    """A folder of pairs as the lifter sees them (evaluation, fine-tuning) -> dicts: px [T,17,2] (NaN off
+    key-frames or where MediaPipe missed), gt [T,17,3] pelvis-relative camera, mp_world [T,17,3] (NaN off
+    key-frames), keys [K] rows, stride, size, split."""
+    out = []
+    for path in sorted(Path(folder).glob("*.npz")):
+        if path.name.startswith("."):
+            continue
+        with np.load(path, allow_pickle=False) as z:
+            dense = z["dense_frames"]
+            keys = z["key_frames"] - dense[0]
+            gt = z["dense_joints_cam"].astype(np.float32)
+            img, world = z[f"mp_{detector}_image"], z[f"mp_{detector}_world"]
+            found = z[f"mp_{detector}_found"]
+            size = tuple(int(v) for v in z["image_size"])
+            split = str(z["split"]) if "split" in z.files else ""
+        T = len(dense)
+        px = np.full((T, 17, 2), np.nan, np.float32)
+        mpw = np.full((T, 17, 3), np.nan, np.float32)
+        px[keys[found]] = canonical_torso_2d(mediapipe33_to_h36m17(img[found, :, :2]))
+        mpw[keys[found]] = mediapipe33_to_h36m17(world[found])
+        stride = int(np.median(np.diff(keys))) if len(keys) > 1 else 1
+        out.append(
+            {
+                "name": path.stem,
+                "px": px,
+                "gt": gt - gt[:, :1],
+                "mp_world": mpw,
+                "keys": keys,
+                "stride": stride,
+                "size": size,
+                "split": split,
+            }
+        )
+    return out

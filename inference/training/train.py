@@ -10,7 +10,9 @@ validation and export), flip augmentation, multi-stride key-frame sampling (infe
 Loss = 0.5 centre MPJPE + 0.5 sequence MPJPE + w_vel x velocity error + w_acc x acceleration error of the sequence
 + w_range x motion-range error (the temporal terms keep learned in-betweens as smooth as the motion, the range
 term keeps them moving as far as it). `--init W` warm-starts from exported weights; for a short fine-tune
-lower --ema too (0.999 over 700 steps keeps half of the start).
+lower --ema too (0.999 over 700 steps keeps half of the start). `--rendered DIR` fills `--rendered-frac` of
+each batch with real-detector windows from rendered pairs (training/rendered_batch.py; DIR holds the npz files
+of addon.render_humans, train split only).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import torch
 from ..lift.model import PRESETS, UpliftConfig, UpliftUpsample, count_parameters, get_config
 from ..lift.weights import save_weights
 from .data import DEFAULT_MOCAP, load_clips
+from .rendered_batch import load_rendered, rendered_batch
 from .synth import training_batch
 
 
@@ -47,6 +50,10 @@ def temporal_errors(seq: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, t
     dv = torch.diff(seq, dim=1) - torch.diff(y, dim=1)
     da = torch.diff(seq, n=2, dim=1) - torch.diff(y, n=2, dim=1)
     return dv.norm(dim=-1).mean(), da.norm(dim=-1).mean()
+
+
+def concat_batches(a: dict, b: dict) -> dict:
+    return {k: np.concatenate([a[k], b[k]]) for k in a}
 
 
 def batch_loss(
@@ -171,6 +178,15 @@ def train(args: argparse.Namespace) -> Path:
     )
     clips = load_clips(args.mocap, fps=cfg.fps, split="train", max_clips=args.max_clips)
     print(f"{len(clips)} training clips, {sum(len(c.joints) for c in clips) / cfg.fps / 60:.1f} min", flush=True)
+    rendered, n_rendered = [], 0
+    if args.rendered:
+        rendered = load_rendered(args.rendered)
+        n_rendered = round(args.rendered_frac * args.batch)
+        print(
+            f"{len(rendered)} rendered sequences (clip x detector) from {args.rendered}: {n_rendered} of each "
+            f"batch of {args.batch}",
+            flush=True,
+        )
     val_batches = []
     if args.val_every:
         vclips = load_clips(args.mocap, fps=cfg.fps, split="val", max_clips=args.max_clips)
@@ -188,7 +204,9 @@ def train(args: argparse.Namespace) -> Path:
         scale = lr_scale(step, args)
         for g in opt.param_groups:
             g["lr"], g["weight_decay"] = args.lr * scale, args.wd * scale
-        batch = training_batch(clips, cfg, args.batch, rng, args.proportions)
+        batch = training_batch(clips, cfg, args.batch - n_rendered, rng, args.proportions)
+        if n_rendered:
+            batch = concat_batches(batch, rendered_batch(rendered, cfg, n_rendered, rng))
         loss, parts = batch_loss(model, batch, device, args.w_vel, args.w_acc, args.w_range)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -267,6 +285,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--proportions", type=float, default=0.0, help="fraction of samples with other body proportions (synth.py)"
     )
+    p.add_argument("--rendered", metavar="DIR", help="also train on real-detector pairs (addon.render_humans output)")
+    p.add_argument("--rendered-frac", type=float, default=0.25, help="share of each batch from --rendered")
     p.add_argument("--export", metavar="FILE", help="export EMA weights of <out>/ckpt.pt to FILE and exit")
     p.add_argument("--fp32", action="store_true", help="export in float32 instead of float16")
     return p
