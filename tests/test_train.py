@@ -150,3 +150,18 @@ def test_body_proportions_widen_only_when_asked(few_clips):
     glob = (0.88, 1.12)
     assert ratio.min() >= lo * glob[0] - 1e-4 and ratio.max() <= hi * glob[1] + 1e-4
     assert ratio.max() > 1.6 and (half_hip(base) / half_hip(x)).max() < 1.22
+
+
+def test_bone_jitter_is_zero_for_a_rigid_body_and_the_std_of_a_stretching_bone():
+    rng = np.random.default_rng(0)
+    pose = torch.from_numpy(rng.normal(0, 0.3, (17, 3)))
+    rot = torch.linalg.qr(torch.from_numpy(rng.normal(size=(5, 3, 3))))[0]
+    rigid = torch.einsum("tij,kj->tki", rot, pose)[None]  # [1, 5, 17, 3]: the same body turning
+    assert train.bone_jitter(rigid).item() < 1e-9
+    stretched = rigid.clone()
+    lengths = torch.tensor([0.40, 0.42, 0.44, 0.46, 0.48], dtype=torch.float64)
+    knee, ankle = stretched[0, :, 2], stretched[0, :, 3]  # RKnee -> RAnkle: a leaf bone
+    d = ankle - knee
+    stretched[0, :, 3] = knee + d / d.norm(dim=-1, keepdim=True) * lengths[:, None]
+    want = lengths.std().item() / 16  # one bone of the 16 moves
+    assert abs(train.bone_jitter(stretched).item() - want) < 1e-9

@@ -29,6 +29,7 @@ import torch
 
 from ..lift.model import PRESETS, UpliftConfig, UpliftUpsample, count_parameters, get_config
 from ..lift.weights import save_weights
+from ..skeleton import PARENTS
 from .data import DEFAULT_MOCAP, load_clips
 from .rendered_batch import load_rendered, rendered_batch
 from .synth import training_batch
@@ -42,6 +43,14 @@ def range_error(seq: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """How much less (or more) each joint coordinate moves over a window [B, T, 17, 3] than the truth: position
     error alone rewards shrinking uncertain motion towards the mean pose (the v2 candidate moved at 0.3x)."""
     return (seq.std(dim=1) - y.std(dim=1)).abs().mean()
+
+
+def bone_jitter(seq: torch.Tensor) -> torch.Tensor:
+    """Mean over bones of each bone's length std over a window [B, T, 17, 3]: a body's bones do not change
+    length, so the lifter should not either (real clips score it as bone-length std)."""
+    child = [j for j, p in enumerate(PARENTS) if p >= 0]
+    parent = [PARENTS[j] for j in child]
+    return (seq[:, :, child] - seq[:, :, parent]).norm(dim=-1).std(dim=1).mean()
 
 
 def temporal_errors(seq: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -63,8 +72,10 @@ def batch_loss(
     w_vel: float = 0.0,
     w_acc: float = 0.0,
     w_range: float = 0.0,
+    w_bone: float = 0.0,
 ) -> tuple[torch.Tensor, dict]:
-    """0.5 centre MPJPE + 0.5 sequence MPJPE, plus the weighted velocity / acceleration / motion-range errors."""
+    """0.5 centre MPJPE + 0.5 sequence MPJPE, plus the weighted velocity / acceleration / motion-range errors and
+    bone-length jitter."""
     x = torch.from_numpy(batch["x2d"]).to(device)
     key = torch.from_numpy(batch["key"]).to(device)
     y = torch.from_numpy(batch["y3d"]).to(device)
@@ -74,6 +85,8 @@ def batch_loss(
     l_vel, l_acc = temporal_errors(seq, y)
     l_range = range_error(seq, y)
     loss = 0.5 * l_seq + 0.5 * l_c + w_vel * l_vel + w_acc * l_acc + w_range * l_range
+    if w_bone:
+        loss = loss + w_bone * bone_jitter(seq)
     parts = {
         "seq_mm": 1000 * l_seq.item(),
         "centre_mm": 1000 * l_c.item(),
@@ -207,7 +220,7 @@ def train(args: argparse.Namespace) -> Path:
         batch = training_batch(clips, cfg, args.batch - n_rendered, rng, args.proportions)
         if n_rendered:
             batch = concat_batches(batch, rendered_batch(rendered, cfg, n_rendered, rng))
-        loss, parts = batch_loss(model, batch, device, args.w_vel, args.w_acc, args.w_range)
+        loss, parts = batch_loss(model, batch, device, args.w_vel, args.w_acc, args.w_range, args.w_bone)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -285,6 +298,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--proportions", type=float, default=0.0, help="fraction of samples with other body proportions (synth.py)"
     )
+    p.add_argument("--w-bone", type=float, default=0.0, help="weight of the bone-length jitter of the sequence")
     p.add_argument("--rendered", metavar="DIR", help="also train on real-detector pairs (addon.render_humans output)")
     p.add_argument("--rendered-frac", type=float, default=0.25, help="share of each batch from --rendered")
     p.add_argument("--export", metavar="FILE", help="export EMA weights of <out>/ckpt.pt to FILE and exit")

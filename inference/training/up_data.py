@@ -57,7 +57,8 @@ def tilted_camera(world: np.ndarray, rng: np.random.Generator) -> Cameras:
 
 
 def sample(clip: np.ndarray, rng: np.random.Generator, fps: float, seconds: tuple[float, float]) -> dict:
-    """One synthetic capture of a random segment of `clip` [T,17,3]: lifted joints, 2D and the true up."""
+    """One synthetic capture of a random segment of `clip` [T,17,3]: lifted joints, the true up, and the key-frame
+    2D (NaN elsewhere) with its image size."""
     from .. import uplift
 
     n = min(len(clip), int(rng.uniform(*seconds) * fps))
@@ -75,7 +76,7 @@ def sample(clip: np.ndarray, rng: np.random.Generator, fps: float, seconds: tupl
     px[~key] = np.nan
     lifted = uplift(px, (int(cams.size[0, 0]), int(cams.size[0, 1])), fps, device="cpu")
     up = (cams.R[0] @ np.array([0.0, 1.0, 0.0])).astype(np.float32)
-    return {"lifted": lifted.astype(np.float32), "up": up}
+    return {"lifted": lifted.astype(np.float32), "up": up, "px": px, "size": tuple(int(v) for v in cams.size[0])}
 
 
 def main(argv: list[str] | None = None) -> int:
