@@ -102,9 +102,9 @@ def markdown(rows: list[dict], note: str) -> str:
     table = "\n".join("| " + " | ".join(r) + " |" for r in (head, ["---"] * len(head), row))
     return f"""## Rendered humans (`addon/render_humans.py`, summarised by `bench/render_rate.py`)
 
-Conditions: {_speed_module().conditions()}, the render nice'd (19) beside other work.
-Settings: Cycles CPU, 8 samples, no adaptive sampling, OpenImageDenoise, 3 bounces; image sizes 640×360,
-360×640, 480×480, 640×480, 480×640 (sampled per clip); up to 24 key-frames per clip. {note}
+Conditions: {_speed_module().conditions()}, the render nice'd beside other work.
+Settings: Cycles CPU, `--samples` per run (default 8), no adaptive sampling, OpenImageDenoise, 3 bounces; image
+sizes 640×360, 360×640, 480×480, 640×480, 480×640 (sampled per clip); up to 24 key-frames per clip. {note}
 
 {table}
 
