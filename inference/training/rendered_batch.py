@@ -19,19 +19,22 @@ from pathlib import Path
 import numpy as np
 
 from ..lift.model import UpliftConfig, normalize_2d
-from ..skeleton import FLIP_PERM
 from .pairs import MODELS, rendered_sequences
+from .synth import mirror_half
 
 MAX_SPACING = 25  # frames at 30 Hz: the widest key spacing a fine-tune window uses (s_in 20 at 24 fps)
 
 
 def load_rendered(folder: str | Path, detectors: tuple[str, ...] = MODELS) -> list[dict]:
-    """Every pair file under `folder` once per detector (full and lite see the same frames differently)."""
+    """Every pair file under `folder` once per detector (full and lite see the same frames differently), each with
+    its `detected` key-frames (rows where MediaPipe found the body); clips with fewer than two are left out."""
     seqs = [s for d in detectors for s in rendered_sequences(Path(folder), d)]
     val = sorted({s["name"] for s in seqs if s["split"] == "val"})
     if val:
         raise ValueError(f"{folder} holds val-split pairs ({', '.join(val[:3])}...): train on the train split only")
-    seqs = [s for s in seqs if np.isfinite(s["px"][s["keys"]]).all(axis=(1, 2)).sum() >= 2]
+    for s in seqs:  # once here, not per sample
+        s["detected"] = s["keys"][np.isfinite(s["px"][s["keys"]]).all(axis=(1, 2))]
+    seqs = [s for s in seqs if len(s["detected"]) >= 2]
     if not seqs:
         raise FileNotFoundError(f"no rendered pairs with two or more detected key-frames under {folder}")
     return seqs
@@ -48,7 +51,7 @@ def _window_keys(keys: np.ndarray, step: int, lo: int, hi: int) -> tuple[np.ndar
 
 
 def rendered_batch(seqs: list[dict], cfg: UpliftConfig, b: int, rng: np.random.Generator) -> dict:
-    """x2d [b,n,17,2], key [b,n], y3d [b,n,17,3] (numpy), like synth.training_batch."""
+    """x2d [b,n,17,2], key [b,n], y3d [b,n,17,3] (numpy), like synth.training_batch; seqs from load_rendered."""
     if cfg.s_out != 1:
         raise ValueError("rendered windows need a model with one token per frame (s_out = 1)")
     n, half = cfg.n_tok, cfg.n_tok // 2
@@ -57,7 +60,7 @@ def rendered_batch(seqs: list[dict], cfg: UpliftConfig, b: int, rng: np.random.G
     y3d = np.zeros((b, n, 17, 3), np.float32)
     for i in range(b):
         s = seqs[rng.integers(len(seqs))]
-        ok = s["keys"][np.isfinite(s["px"][s["keys"]]).all(axis=(1, 2))]
+        ok = s["detected"]
         m = int(rng.integers(1, max(1, MAX_SPACING // s["stride"]) + 1))
         keys = ok[int(rng.integers(m)) :: m]
         if len(keys) < 2:
@@ -71,10 +74,6 @@ def rendered_batch(seqs: list[dict], cfg: UpliftConfig, b: int, rng: np.random.G
         x2d[i, pos] = normalize_2d(s["px"][src], size)
         key[i, pos] = True
         y3d[i] = s["gt"][np.clip(np.arange(lo, lo + n), 0, len(s["gt"]) - 1)]
-    flip = rng.random(b) < 0.5
-    if flip.any():
-        perm = list(FLIP_PERM)
-        x2d[flip] = x2d[flip][:, :, perm] * np.array([-1, 1], np.float32)
-        y3d[flip] = y3d[flip][:, :, perm] * np.array([-1, 1, 1], np.float32)
+    mirror_half(x2d, y3d, rng)
     x2d[~key] = 0.0
     return {"x2d": x2d, "key": key, "y3d": y3d}

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..lift.model import UpliftConfig, normalize_2d
 from ..pose2d.landmarks import canonical_torso_2d
-from ..skeleton import INDEX, PARENTS
+from ..skeleton import FLIP_PERM, INDEX, PARENTS
 from .cameras import Cameras, random_cameras
 from .data import Clip, clip_weights
 from .noise import detector_noise, detector_points_3d
@@ -170,6 +170,16 @@ def make_2d(
     return normalize_2d(px, cams.size[:, None, None, :].astype(np.float32))
 
 
+def mirror_half(x2d: np.ndarray, y3d: np.ndarray, rng: np.random.Generator) -> None:
+    """Flip augmentation in place: about half the samples mirrored (x -> -x, left <-> right joints), 2D
+    [b,n,17,2] and 3D [b,n,17,3] alike."""
+    flip = rng.random(len(x2d)) < 0.5
+    if flip.any():
+        perm = list(FLIP_PERM)
+        x2d[flip] = x2d[flip][:, :, perm] * np.array([-1, 1], np.float32)
+        y3d[flip] = y3d[flip][:, :, perm] * np.array([-1, 1, 1], np.float32)
+
+
 def training_batch(
     clips: list[Clip], cfg: UpliftConfig, b: int, rng: np.random.Generator, proportions: float = 0.0
 ) -> dict:
@@ -180,12 +190,6 @@ def training_batch(
     y3d = cam3d - cam3d[:, :, :1]
     x2d = make_2d(cam3d, cams, rng)
     key = key_masks(b, cfg.n_tok, cfg, rng)
-    flip = rng.random(b) < 0.5
-    if flip.any():
-        from ..skeleton import FLIP_PERM
-
-        perm = list(FLIP_PERM)
-        x2d[flip] = x2d[flip][:, :, perm] * np.array([-1, 1], np.float32)
-        y3d[flip] = y3d[flip][:, :, perm] * np.array([-1, 1, 1], np.float32)
+    mirror_half(x2d, y3d, rng)
     x2d[~key] = 0.0
     return {"x2d": x2d, "key": key, "y3d": y3d.astype(np.float32)}
