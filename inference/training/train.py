@@ -29,7 +29,7 @@ import torch
 
 from ..lift.model import PRESETS, UpliftConfig, UpliftUpsample, count_parameters, get_config
 from ..lift.weights import save_weights
-from ..skeleton import PARENTS
+from ..skeleton import BONES
 from .data import DEFAULT_MOCAP, load_clips
 from .rendered_batch import load_rendered, rendered_batch
 from .synth import training_batch
@@ -48,9 +48,8 @@ def range_error(seq: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 def bone_jitter(seq: torch.Tensor) -> torch.Tensor:
     """Mean over bones of each bone's length std over a window [B, T, 17, 3]: a body's bones do not change
     length, so the lifter should not either (real clips score it as bone-length std)."""
-    child = [j for j, p in enumerate(PARENTS) if p >= 0]
-    parent = [PARENTS[j] for j in child]
-    return (seq[:, :, child] - seq[:, :, parent]).norm(dim=-1).std(dim=1).mean()
+    child, parent = zip(*BONES)
+    return (seq[:, :, list(child)] - seq[:, :, list(parent)]).norm(dim=-1).std(dim=1).mean()
 
 
 def temporal_errors(seq: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
