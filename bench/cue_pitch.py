@@ -22,8 +22,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from inference.training.data import is_val, load_clips  # noqa: E402
-from inference.training.up_data import sample  # noqa: E402
+from inference.training.data import is_val  # noqa: E402
+from inference.training.up_data import capture_clips, sample  # noqa: E402
 from retarget import gravity  # noqa: E402
 
 FPS = 30.0
@@ -31,18 +31,17 @@ MIN_FRAMES = 20
 
 
 def pitch_of(v: np.ndarray) -> float:
-    return gravity.pitch_roll(v / np.linalg.norm(v))[0]
+    return gravity.pitch_roll(v)[0]  # pitch_roll normalises
 
 
 def measure(n: int, seed: int) -> dict[str, list[tuple[float, float]]]:
     """cue -> [(true pitch, cue pitch)] in degrees, one per capture where the cue speaks."""
     rng = np.random.default_rng(seed)
-    clips = [c for c in load_clips(split="train", fps=FPS) if len(c.joints) >= FPS * 2]
+    clips, p = capture_clips(FPS)
     assert not any(is_val(c.name.split("#")[0]) for c in clips)
-    w = np.array([min(len(c.joints), 30 * FPS) for c in clips], float)
     out: dict[str, list[tuple[float, float]]] = {}
     for k in range(n):
-        s = sample(clips[int(rng.choice(len(clips), p=w / w.sum()))].joints, rng, FPS, (3.0, 8.0))
+        s = sample(clips[int(rng.choice(len(clips), p=p))].joints, rng, FPS, (3.0, 8.0))
         rel = s["lifted"].astype(np.float64) - s["lifted"][:, :1]
         up = s["up"].astype(np.float64) / np.linalg.norm(s["up"])
         p_true = pitch_of(up)

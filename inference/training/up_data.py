@@ -58,7 +58,7 @@ def tilted_camera(world: np.ndarray, rng: np.random.Generator) -> Cameras:
 
 def sample(clip: np.ndarray, rng: np.random.Generator, fps: float, seconds: tuple[float, float]) -> dict:
     """One synthetic capture of a random segment of `clip` [T,17,3]: lifted joints, the true up, and the key-frame
-    2D (NaN elsewhere) with its image size."""
+    2D (NaN elsewhere)."""
     from .. import uplift
 
     n = min(len(clip), int(rng.uniform(*seconds) * fps))
@@ -76,7 +76,15 @@ def sample(clip: np.ndarray, rng: np.random.Generator, fps: float, seconds: tupl
     px[~key] = np.nan
     lifted = uplift(px, (int(cams.size[0, 0]), int(cams.size[0, 1])), fps, device="cpu")
     up = (cams.R[0] @ np.array([0.0, 1.0, 0.0])).astype(np.float32)
-    return {"lifted": lifted.astype(np.float32), "up": up, "px": px, "size": tuple(int(v) for v in cams.size[0])}
+    return {"lifted": lifted.astype(np.float32), "up": up, "px": px}
+
+
+def capture_clips(fps: float) -> tuple[list, np.ndarray]:
+    """TRAIN clips of at least 2 s and the probability of drawing each (by length, capped at 30 s so long idle
+    clips don't dominate)."""
+    clips = [c for c in load_clips(split="train", fps=fps) if len(c.joints) >= fps * 2]
+    w = np.array([min(len(c.joints), 30 * fps) for c in clips], float)
+    return clips, w / w.sum()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,12 +95,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fps", type=float, default=30.0)
     args = ap.parse_args(argv)
     rng = np.random.default_rng(args.seed)
-    clips = [c for c in load_clips(split="train", fps=args.fps) if len(c.joints) >= args.fps * 2]
-    w = np.array([min(len(c.joints), 30 * args.fps) for c in clips], float)  # long idle clips don't dominate
+    clips, p = capture_clips(args.fps)
     lifted, ups, names = [], [], []
     t = time.time()
     for k in range(args.clips):
-        c = clips[int(rng.choice(len(clips), p=w / w.sum()))]
+        c = clips[int(rng.choice(len(clips), p=p))]
         s = sample(c.joints, rng, args.fps, (3.0, 8.0))
         lifted.append(s["lifted"])
         ups.append(s["up"])
