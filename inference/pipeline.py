@@ -93,7 +93,7 @@ def capture(
         `person` is then moot). frame_range: (start, stop) frames, stop exclusive or None for the end.
     weights / device / backend: passed to the lifting model (backend: 'auto' | 'onnx' | 'torch'; 'auto' runs
         ONNX Runtime without importing torch when the shipped export matches the weights).
-        lifter: replaces `inference.uplift` (tests, experiments).
+        lifter: replaces `inference.uplift` (tests, experiments); called with its keyword arguments, world too.
     hands: "off" | "wrists" | "fingers". Only "fingers" runs MediaPipe HandLandmarker (on key-frames, in
         crops around the pose's hands) and fills `hands2d` / `hands3d`; "off" / "wrists" only tell the
         retarget whether to drive the wrists. hand_model: the hand bundle (pose2d.hand_bundle resolves it).
@@ -161,7 +161,15 @@ def capture(
     if lifter is None:
         from .lift import uplift as lifter
     joints3d = np.asarray(
-        lifter(sel.points2d, image_size=sel.image_size, fps=sel.fps, weights=weights, device=device, backend=backend),
+        lifter(
+            sel.points2d,
+            image_size=sel.image_size,
+            fps=sel.fps,
+            weights=weights,
+            device=device,
+            backend=backend,
+            world=sel.world3d,  # read only by weights trained to see MediaPipe's world landmarks
+        ),
         dtype=np.float32,
     )
     uplift_s = time.perf_counter() - t0

@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from inference.lift.model import get_config, normalize_2d
+from inference.lift.poses import mirror_world, world_features
 from inference.training import pairs, train
 from inference.training.rendered_batch import MAX_SPACING, load_rendered, rendered_batch
 
@@ -41,7 +42,9 @@ def _write_clip(folder: Path, name: str, split: str = "train") -> None:
         found = np.ones(KEYS, bool)
         found[MISSED] = False
         img[~found] = np.nan
-        arrays |= {f"mp_{m}_image": img, f"mp_{m}_world": np.zeros((KEYS, 33, 3), np.float32), f"mp_{m}_found": found}
+        world = rng.normal(0, 0.3, (KEYS, 33, 3)).astype(np.float32)
+        world[~found] = np.nan
+        arrays |= {f"mp_{m}_image": img, f"mp_{m}_world": world, f"mp_{m}_found": found}
     pairs.write_npz_atomic(folder / f"{name}.npz", arrays)
 
 
@@ -65,10 +68,14 @@ def test_windows_use_detected_key_frames_at_trained_spacings(rendered_dir: Path)
     b = rendered_batch(seqs, cfg, 64, np.random.default_rng(3))
     assert b["x2d"].shape == (64, cfg.n_tok, 17, 2) and b["y3d"].shape == (64, cfg.n_tok, 17, 3)
     spacings = set()
-    for x, key, y in zip(b["x2d"], b["key"], b["y3d"]):
+    for x, key, y, world in zip(b["x2d"], b["key"], b["y3d"], b["world"]):
         pos = np.flatnonzero(key)
         assert len(pos) >= 2
         src = _frame_of_y(x[pos, 0, 1])  # the frame each key token shows
+        # MediaPipe's world landmarks of those same frames, from one of the clips and detectors (maybe mirrored)
+        assert np.all(world[~key] == 0.0) and np.all(world[pos, :, 3] == 1.0)
+        want = [world_features(s["mp_world"][src]) for s in seqs]
+        assert any(np.allclose(world[pos], w) or np.allclose(world[pos], mirror_world(w)) for w in want)
         assert set(src) <= set(STRIDE * np.arange(KEYS)) - {STRIDE * MISSED}  # never a missed detection
         assert np.all(x[~key] == 0.0)
         frame = np.round(y[:, 10, 2] * 100).astype(int)  # the frame each target token is
@@ -87,6 +94,9 @@ def test_training_mixes_rendered_windows_into_each_batch(tmp_path: Path, rendere
     assert train.main(args) == 0
     ck = torch.load(out / "ckpt.pt", map_location="cpu", weights_only=True)
     assert ck["step"] == 2
+    assert train.main([*args, "--out", str(tmp_path / "world"), "--world"]) == 0  # + MediaPipe's world landmarks
+    ck = torch.load(tmp_path / "world" / "ckpt.pt", map_location="cpu", weights_only=True)
+    assert ck["model"]["world_embed.weight"].abs().max() > 0  # it learned from the rendered windows' landmarks
     with pytest.raises(FileNotFoundError, match="no rendered pairs"):
         load_rendered(tmp_path / "empty")
     _write_clip(rendered_dir, "held_out", split="val")

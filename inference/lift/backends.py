@@ -23,7 +23,9 @@ BACKENDS = ("auto", "onnx", "torch")
 class WindowModel(Protocol):
     cfg: UpliftConfig
 
-    def windows(self, poses: np.ndarray, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+    def windows(
+        self, poses: np.ndarray, index: np.ndarray, world: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]: ...
 
 
 class TorchLifter:
@@ -34,13 +36,16 @@ class TorchLifter:
         self.cfg = model.cfg
         self.device = next(model.parameters()).device
 
-    def windows(self, poses: np.ndarray, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def windows(
+        self, poses: np.ndarray, index: np.ndarray, world: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         import torch
 
         with torch.inference_mode():
             p = torch.from_numpy(np.ascontiguousarray(poses, np.float32)).to(self.device)
             i = torch.from_numpy(np.ascontiguousarray(index, np.int64)).to(self.device)
-            seq, centre = self.model.forward_windows(p, i)
+            w = None if world is None else torch.from_numpy(np.ascontiguousarray(world, np.float32)).to(self.device)
+            seq, centre = self.model.forward_windows(p, i, w)
         return seq.cpu().numpy(), centre.cpu().numpy()
 
 

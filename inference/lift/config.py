@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+WORLD_FEATURES = 4  # per joint: MediaPipe world x, y, z (metres, pelvis-relative), 1 where present
+
 
 @dataclass
 class UpliftConfig:
@@ -27,6 +29,8 @@ class UpliftConfig:
     drop_path: float = 0.1
     fps: float = 50.0  # the frame rate the model was trained at
     train_strides: tuple[int, ...] = (4, 10, 20)
+    # Also see MediaPipe's world landmarks on key-frames (WORLD_FEATURES per joint, model.py); off = 2D only.
+    world_input: bool = False
 
     @property
     def n_tok(self) -> int:

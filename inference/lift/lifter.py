@@ -31,7 +31,7 @@ from ..errors import NoPersonError, UpliftError
 from ..pose2d.landmarks import canonical_torso_2d
 from .backends import WindowModel, get_backend
 from .inbetween import steady_inbetweens
-from .poses import mirror_2d, mirror_3d, normalize_2d
+from .poses import mirror_2d, mirror_3d, mirror_world, normalize_2d, world_features
 from .weights import load_model  # the torch backend's loader, looked up here at call time (tests replace it)
 
 DEFAULT_HOP = 10
@@ -67,21 +67,26 @@ def _check(pts: np.ndarray, image_size: tuple[int, int], fps: float) -> tuple[in
     return w, h
 
 
-def _batch_call(net: WindowModel, x: np.ndarray, win: np.ndarray, flip_tta: bool) -> tuple[np.ndarray, np.ndarray]:
+def _batch_call(
+    net: WindowModel, x: np.ndarray, win: np.ndarray, flip_tta: bool, world: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """One network call for a batch of windows (and their mirror images): only the key-frames they use go in.
 
-    win [B, n_tok]: index into x or -1. Returns seq, centre averaged over the flip variants.
+    win [B, n_tok]: index into x (and world, its features per key-frame) or -1. Returns seq, centre averaged
+    over the flip variants.
     """
     used = np.unique(win[win >= 0])
     if len(used) == 0:  # a window without any key-frame (a long gap): masked out anyway, any pose will do
         used = np.zeros(1, np.int64)
     local = np.where(win >= 0, np.searchsorted(used, win), -1)
     poses = x[used]
+    feats = None if world is None else world[used]
     b = len(win)
     if flip_tta:
         poses = np.concatenate([poses, mirror_2d(poses)])
+        feats = None if feats is None else np.concatenate([feats, mirror_world(feats)])
         local = np.concatenate([local, np.where(local >= 0, local + len(used), -1)])
-    seq, centre = net.windows(poses, local)
+    seq, centre = net.windows(poses, local) if feats is None else net.windows(poses, local, feats)
     if flip_tta:
         seq = 0.5 * (seq[:b] + mirror_3d(seq[b:]))
         centre = 0.5 * (centre[:b] + mirror_3d(centre[b:]))
@@ -100,6 +105,7 @@ def uplift(
     hop: int = DEFAULT_HOP,
     backend: str = "auto",
     steady: bool = True,
+    world: np.ndarray | None = None,
 ) -> np.ndarray:
     """Sparse 2D [T,17,2] pixels (NaN rows off key-frames) -> float32 [T,17,3] metres, camera coords, pelvis 0.
 
@@ -110,6 +116,8 @@ def uplift(
     'mps'; ONNX also 'dml', 'coreml').
     steady: low-pass what the model adds between key-frames to interpolating its own key-frame outputs
     (inbetween.py: learned in-betweens without their wobble); False gives the network's raw output.
+    world: MediaPipe's world landmarks [T,17,3] (metres, any rows NaN), for weights trained to see them
+    (cfg.world_input); other weights ignore it, and such weights without it see 2D only, as in training.
     """
     pts = np.asarray(points_2d, dtype=np.float32)
     w, h = _check(pts, image_size, fps)
@@ -125,6 +133,12 @@ def uplift(
     cfg = net.cfg
     g, n_grid = _grid(key_t, n, fps, cfg.fps / cfg.s_out)
     x = normalize_2d(canonical_torso_2d(pts[key_t]), (w, h))
+    feats = None
+    if world is not None and cfg.world_input:
+        world = np.asarray(world, np.float32)
+        if world.shape != (n, 17, 3):
+            raise UpliftError(f"world must have shape {(n, 17, 3)} like points_2d's rows, got {world.shape}")
+        feats = world_features(world[key_t])
     half = cfg.n_tok // 2
     pad = half + hop
     idx = _padded_keys(g, n_grid, pad)
@@ -137,7 +151,7 @@ def uplift(
     for s in range(0, len(centres), batch_size):
         c = centres[s : s + batch_size]
         win = idx[(c[:, None] + offs[None, :]) + pad]  # [B, n_tok] key-frame index or -1
-        seq, centre = _batch_call(net, x, win, flip_tta)
+        seq, centre = _batch_call(net, x, win, flip_tta, feats)
         pred = seq[:, half + reach] if hop > 1 else centre[:, None]  # [B, len(reach), 17, 3]
         tgt = c[:, None] + reach[None, :]  # grid positions these predictions belong to
         for j in range(len(reach)):  # one reach offset at a time: its targets are distinct, so += is exact

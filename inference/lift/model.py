@@ -4,6 +4,8 @@ Sparse key-frame 2D poses in a window of `n_tok` output-rate tokens -> 3D poses 
 head) and a refined pose for the centre token (centre head). Shapes:
     x2d  [B, n_tok, 17, 2]  normalised pixels (x/w*2-1, y with the same scale); values off key-frames ignored
     key  [B, n_tok] bool    True where a 2D pose exists
+    world [B, n_tok, 17, 4] optional, only with cfg.world_input: MediaPipe's world landmarks on key-frames
+            (pelvis-relative metres in its own axes, and a 1 where present; all zeros = not given)
     -> seq [B, n_tok, 17, 3], centre [B, 17, 3]  (metres, camera coordinates, pelvis-relative)
 
 The spatial transformer runs only on key-frame poses (`embed_poses`), so inference can embed each key-frame
@@ -19,7 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..skeleton import FLIP_PERM
-from .config import PRESETS, UpliftConfig, get_config
+from .config import PRESETS, WORLD_FEATURES, UpliftConfig, get_config
 from .poses import normalize_2d
 
 __all__ = [
@@ -113,6 +115,9 @@ class UpliftUpsample(nn.Module):
         rates = [cfg.drop_path * i / max(depth - 1, 1) for i in range(depth)]
         self.joint_embed = nn.Linear(2, cfg.d_joint)
         self.joint_pos = nn.Parameter(torch.zeros(1, j, cfg.d_joint))
+        # Added to each joint's 2D embedding; zero at start, so a 2D-only model warm-starts unchanged. No bias:
+        # all-zero features (not given) add exactly nothing, whether passed as zeros or as None.
+        self.world_embed = nn.Linear(WORLD_FEATURES, cfg.d_joint, bias=False) if cfg.world_input else None
         self.spatial = nn.ModuleList(
             Block(cfg.d_joint, cfg.joint_heads, cfg.joint_mlp, nn.GELU, r) for r in rates[: cfg.joint_depth]
         )
@@ -137,16 +142,21 @@ class UpliftUpsample(nn.Module):
         for p in (self.joint_pos, self.upsample_token, self.temp_pos):
             nn.init.trunc_normal_(p, std=0.02)
         self.apply(self._init)
+        if self.world_embed is not None:
+            nn.init.zeros_(self.world_embed.weight)
 
     @staticmethod
     def _init(m: nn.Module) -> None:
         if isinstance(m, nn.Linear):
             nn.init.trunc_normal_(m.weight, std=0.02)
-            nn.init.zeros_(m.bias)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
 
-    def embed_poses(self, poses: torch.Tensor) -> torch.Tensor:
-        """Spatial transformer on individual poses: [K, 17, 2] -> [K, d_temp]."""
+    def embed_poses(self, poses: torch.Tensor, world: torch.Tensor | None = None) -> torch.Tensor:
+        """Spatial transformer on individual poses: [K, 17, 2] (+ world [K, 17, 4]) -> [K, d_temp]."""
         x = self.joint_embed(poses) + self.joint_pos
+        if self.world_embed is not None and world is not None:
+            x = x + self.world_embed(world)
         for blk in self.spatial:
             x = blk(x)
         return self.pose_token(self.spatial_norm(x).flatten(1))
@@ -166,20 +176,24 @@ class UpliftUpsample(nn.Module):
         centre = self.centre_head(self.centre_norm(x[:, 0])).view(b, -1, 3)
         return seq, centre
 
-    def forward_windows(self, poses: torch.Tensor, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """poses [K, 17, 2] and index [B, n_tok] into them (-1 = no key-frame) -> seq, centre.
+    def forward_windows(
+        self, poses: torch.Tensor, index: torch.Tensor, world: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """poses [K, 17, 2] (world [K, 17, 4]) and index [B, n_tok] into them (-1 = no key-frame) -> seq, centre.
 
         Why: the lifter's whole per-batch step in one call, so the ONNX graph (inference/training/export_onnx.py)
         and the torch backend compute the same thing; only the poses a batch uses are embedded.
         """
-        tokens = self.embed_poses(poses)[index.clamp(min=0)]
+        tokens = self.embed_poses(poses, world)[index.clamp(min=0)]
         return self.forward_tokens(tokens, index >= 0)
 
-    def forward(self, x2d: torch.Tensor, key: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, x2d: torch.Tensor, key: torch.Tensor, world: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         b, n = key.shape
         tokens = torch.zeros(b, n, self.cfg.d_temp, dtype=x2d.dtype, device=x2d.device)
         if key.any():
-            tokens = tokens.index_put((key,), self.embed_poses(x2d[key]))
+            tokens = tokens.index_put((key,), self.embed_poses(x2d[key], None if world is None else world[key]))
         return self.forward_tokens(tokens, key)
 
 

@@ -17,11 +17,12 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UpliftError, WeightsError
-from .config import UpliftConfig
+from .config import WORLD_FEATURES, UpliftConfig
 from .weights import file_sha256, resolve_weights
 
 FORMAT = "uplift-upsample-onnx"
 INPUTS = ("poses", "index")  # float32 [K, 17, 2] normalised key-frame 2D; int64 [B, n_tok] into poses, -1 = none
+WORLD_INPUT = "world"  # float32 [K, 17, 4], only in graphs of cfg.world_input models (poses.world_features)
 OUTPUTS = ("seq", "centre")  # float32 [B, n_tok, 17, 3], [B, 17, 3]
 META_FORMAT, META_CONFIG, META_SHA, META_SOURCE = "format", "config", "weights_sha256", "weights_file"
 # device name -> the ONNX Runtime execution provider it asks for; 'auto' tries them in this order
@@ -74,11 +75,16 @@ class OnnxLifter:
     def providers(self) -> list[str]:
         return list(self.session.get_providers())
 
-    def windows(self, poses: np.ndarray, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        seq, centre = self.session.run(
-            list(OUTPUTS),
-            {INPUTS[0]: np.ascontiguousarray(poses, np.float32), INPUTS[1]: np.ascontiguousarray(index, np.int64)},
-        )
+    def windows(
+        self, poses: np.ndarray, index: np.ndarray, world: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        feeds = {INPUTS[0]: np.ascontiguousarray(poses, np.float32), INPUTS[1]: np.ascontiguousarray(index, np.int64)}
+        if self.cfg.world_input:  # not given = all zeros, as the model saw 2D-only windows in training
+            shape = poses.shape[:2] + (WORLD_FEATURES,)
+            feeds[WORLD_INPUT] = (
+                np.zeros(shape, np.float32) if world is None else np.ascontiguousarray(world, np.float32)
+            )
+        seq, centre = self.session.run(list(OUTPUTS), feeds)
         return seq, centre
 
 

@@ -27,6 +27,24 @@ def normalize_2d(px, size):
     return np.concatenate([x, y], axis=-1).astype(np.float32)
 
 
+def world_features(world: np.ndarray) -> np.ndarray:
+    """MediaPipe world landmarks [..., 17, 3] (metres; NaN where absent) -> model input [..., 17, 4]: pelvis-
+    relative x, y, z and a 1 where present, all zeros where not (what a 2D-only call and training without
+    world landmarks feed). Their own axes are kept: the network learns how they sit against the camera."""
+    w = np.asarray(world, np.float32)
+    rel = w - w[..., :1, :]
+    ok = np.isfinite(rel).all(axis=-1, keepdims=True).all(axis=-2, keepdims=True)
+    out = np.concatenate([np.where(ok, rel, 0.0), np.broadcast_to(ok, rel.shape[:-1] + (1,))], axis=-1)
+    return out.astype(np.float32)
+
+
+def mirror_world(feat: np.ndarray) -> np.ndarray:
+    """mirror_2d's partner for world_features: negate x, swap left/right joints (the flag channel stays)."""
+    out = feat[..., _PERM, :].copy()
+    out[..., 0] = -out[..., 0]
+    return out
+
+
 def mirror_2d(x2d: np.ndarray) -> np.ndarray:
     """Mirror normalised 2D about the image's vertical centre line and swap left/right joints (flip TTA)."""
     out = x2d[..., _PERM, :].copy()

@@ -39,7 +39,24 @@ def _module(model):
         def forward(self, poses, index):
             return self.m.forward_windows(poses, index)
 
-    return Windows(model).eval()
+    class WorldWindows(Windows):
+        def forward(self, poses, index, world):
+            return self.m.forward_windows(poses, index, world)
+
+    return (WorldWindows if model.cfg.world_input else Windows)(model).eval()
+
+
+def input_names(cfg) -> list[str]:
+    """The graph's inputs: a world-landmark model takes them as a third (ob.WORLD_INPUT)."""
+    return list(ob.INPUTS) + ([ob.WORLD_INPUT] if cfg.world_input else [])
+
+
+def example_world(cfg, k: int, seed: int = 0) -> np.ndarray:
+    """World features for example_inputs' poses: metres within ±0.8, a quarter of the key-frames without."""
+    rng = np.random.default_rng(seed + 100)
+    world = np.concatenate([rng.uniform(-0.8, 0.8, (k, cfg.n_joints, 3)), np.ones((k, cfg.n_joints, 1))], -1)
+    world[rng.random(k) < 0.25] = 0.0
+    return world.astype(np.float32)
 
 
 def example_inputs(cfg, k: int, b: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -58,11 +75,16 @@ def to_onnx(model, opset: int = OPSET):
     import torch
 
     poses, index = example_inputs(model.cfg, 16, 4)
-    dims = {"poses": {0: torch.export.Dim("K", min=1)}, "index": {0: torch.export.Dim("B", min=1)}}
+    n_key = torch.export.Dim("K", min=1)
+    dims = {"poses": {0: n_key}, "index": {0: torch.export.Dim("B", min=1)}}
+    args = (torch.from_numpy(poses), torch.from_numpy(index))
+    if model.cfg.world_input:
+        dims[ob.WORLD_INPUT] = {0: n_key}
+        args = args + (torch.from_numpy(example_world(model.cfg, 16)),)
     prog = torch.onnx.export(
         _module(model),
-        (torch.from_numpy(poses), torch.from_numpy(index)),
-        input_names=list(ob.INPUTS),
+        args,
+        input_names=input_names(model.cfg),
         output_names=list(ob.OUTPUTS),
         dynamic_shapes=dims,
         opset_version=opset,
@@ -141,9 +163,14 @@ def check(path: Path, model, tolerance: float = TOLERANCE) -> float:
     worst = 0.0
     for k, b, seed in ((1, 1, 1), (40, 7, 2), (200, 64, 3)):
         poses, index = example_inputs(model.cfg, k, b, seed)
-        got = sess.run(list(ob.OUTPUTS), {"poses": poses, "index": index})
+        feeds = {"poses": poses, "index": index}
+        world = None
+        if model.cfg.world_input:
+            feeds[ob.WORLD_INPUT] = example_world(model.cfg, k, seed)
+            world = torch.from_numpy(feeds[ob.WORLD_INPUT])
+        got = sess.run(list(ob.OUTPUTS), feeds)
         with torch.inference_mode():
-            ref = model.forward_windows(torch.from_numpy(poses), torch.from_numpy(index))
+            ref = model.forward_windows(torch.from_numpy(poses), torch.from_numpy(index), world)
         worst = max(worst, *(float(np.abs(g - r.numpy()).max()) for g, r in zip(got, ref)))
     if worst > tolerance:
         raise RuntimeError(f"ONNX export of {path} differs from torch by {worst:.2e} m (> {tolerance:g})")

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..lift.model import UpliftConfig, normalize_2d
+from ..lift.poses import world_features
 from .pairs import MODELS, rendered_sequences
 from .synth import mirror_half
 
@@ -51,13 +52,15 @@ def _window_keys(keys: np.ndarray, step: int, lo: int, hi: int) -> tuple[np.ndar
 
 
 def rendered_batch(seqs: list[dict], cfg: UpliftConfig, b: int, rng: np.random.Generator) -> dict:
-    """x2d [b,n,17,2], key [b,n], y3d [b,n,17,3] (numpy), like synth.training_batch; seqs from load_rendered."""
+    """x2d [b,n,17,2], key [b,n], y3d [b,n,17,3] (numpy), like synth.training_batch, and world [b,n,17,4]:
+    MediaPipe's world landmarks on the same key-frames (lift.poses.world_features); seqs from load_rendered."""
     if cfg.s_out != 1:
         raise ValueError("rendered windows need a model with one token per frame (s_out = 1)")
     n, half = cfg.n_tok, cfg.n_tok // 2
     x2d = np.zeros((b, n, 17, 2), np.float32)
     key = np.zeros((b, n), bool)
     y3d = np.zeros((b, n, 17, 3), np.float32)
+    world = np.zeros((b, n, 17, 4), np.float32)
     for i in range(b):
         s = seqs[rng.integers(len(seqs))]
         ok = s["detected"]
@@ -73,7 +76,8 @@ def rendered_batch(seqs: list[dict], cfg: UpliftConfig, b: int, rng: np.random.G
         size = np.asarray(s["size"], np.float32)
         x2d[i, pos] = normalize_2d(s["px"][src], size)
         key[i, pos] = True
+        world[i, pos] = world_features(s["mp_world"][src])
         y3d[i] = s["gt"][np.clip(np.arange(lo, lo + n), 0, len(s["gt"]) - 1)]
-    mirror_half(x2d, y3d, rng)
+    mirror_half(x2d, y3d, rng, world)
     x2d[~key] = 0.0
-    return {"x2d": x2d, "key": key, "y3d": y3d}
+    return {"x2d": x2d, "key": key, "y3d": y3d, "world": world}

@@ -170,14 +170,16 @@ def make_2d(
     return normalize_2d(px, cams.size[:, None, None, :].astype(np.float32))
 
 
-def mirror_half(x2d: np.ndarray, y3d: np.ndarray, rng: np.random.Generator) -> None:
+def mirror_half(x2d: np.ndarray, y3d: np.ndarray, rng: np.random.Generator, world: np.ndarray | None = None) -> None:
     """Flip augmentation in place: about half the samples mirrored (x -> -x, left <-> right joints), 2D
-    [b,n,17,2] and 3D [b,n,17,3] alike."""
+    [b,n,17,2], 3D [b,n,17,3] and world features [b,n,17,4] (lift.poses.world_features) alike."""
     flip = rng.random(len(x2d)) < 0.5
     if flip.any():
         perm = list(FLIP_PERM)
         x2d[flip] = x2d[flip][:, :, perm] * np.array([-1, 1], np.float32)
         y3d[flip] = y3d[flip][:, :, perm] * np.array([-1, 1, 1], np.float32)
+        if world is not None:
+            world[flip] = world[flip][:, :, perm] * np.array([-1, 1, 1, 1], np.float32)
 
 
 def training_batch(

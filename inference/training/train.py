@@ -18,6 +18,7 @@ of addon.render_humans, train split only).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import signal
@@ -61,7 +62,27 @@ def temporal_errors(seq: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, t
 
 
 def concat_batches(a: dict, b: dict) -> dict:
-    return {k: np.concatenate([a[k], b[k]]) for k in a}
+    """Samples of a then b; an input only one of them carries (world landmarks) is zeros for the other's,
+    which is what the model sees when it is not given."""
+    out = {}
+    for k in dict.fromkeys([*a, *b]):
+        like = a.get(k, b.get(k))
+        pa = a.get(k, np.zeros((len(a["key"]),) + like.shape[1:], like.dtype))
+        pb = b.get(k, np.zeros((len(b["key"]),) + like.shape[1:], like.dtype))
+        out[k] = np.concatenate([pa, pb])
+    return out
+
+
+def with_world_input(model: UpliftUpsample) -> UpliftUpsample:
+    """The same network with the (zero-initialised) world-landmark input added: it computes exactly what the
+    2D-only one did until training teaches it to use what MediaPipe's world landmarks add."""
+    if model.cfg.world_input:
+        return model
+    new = UpliftUpsample(dataclasses.replace(model.cfg, world_input=True))
+    missing, unexpected = new.load_state_dict(model.state_dict(), strict=False)
+    if unexpected or any(not k.startswith("world_embed.") for k in missing):
+        raise RuntimeError(f"cannot add the world input: missing {missing}, unexpected {unexpected}")
+    return new
 
 
 def batch_loss(
@@ -78,7 +99,8 @@ def batch_loss(
     x = torch.from_numpy(batch["x2d"]).to(device)
     key = torch.from_numpy(batch["key"]).to(device)
     y = torch.from_numpy(batch["y3d"]).to(device)
-    seq, centre = model(x, key)
+    world = torch.from_numpy(batch["world"]).to(device) if model.cfg.world_input and "world" in batch else None
+    seq, centre = model(x, key, world)
     c = model.cfg.n_tok // 2
     l_seq, l_c = mpjpe(seq, y), mpjpe(centre, y[:, c])
     l_vel, l_acc = temporal_errors(seq, y)
@@ -158,6 +180,8 @@ def train(args: argparse.Namespace) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     ckpt_path = out / "ckpt.pt"
     cfg = get_config(args.preset)
+    if args.world:
+        cfg = dataclasses.replace(cfg, world_input=True)
     start, hours_before = 0, 0.0
     model = UpliftUpsample(cfg).to(device)
     ema = EMA(model, args.ema)
@@ -177,9 +201,12 @@ def train(args: argparse.Namespace) -> Path:
         from ..lift.weights import load_model
 
         init = load_model(args.init, "cpu")
-        cfg = init.cfg
-        model = UpliftUpsample(cfg).to(device)
+        model = UpliftUpsample(init.cfg)
         model.load_state_dict(init.state_dict())
+        if args.world:
+            model = with_world_input(model)
+        cfg = model.cfg
+        model = model.to(device)
         ema = EMA(model, args.ema)
         opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.wd)
         print(f"warm start from {args.init}", flush=True)
@@ -300,6 +327,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--w-bone", type=float, default=0.0, help="weight of the bone-length jitter of the sequence")
     p.add_argument("--rendered", metavar="DIR", help="also train on real-detector pairs (addon.render_humans output)")
     p.add_argument("--rendered-frac", type=float, default=0.25, help="share of each batch from --rendered")
+    p.add_argument(
+        "--world",
+        action="store_true",
+        help="the model also sees MediaPipe's world landmarks on key-frames (only --rendered windows carry them)",
+    )
     p.add_argument("--export", metavar="FILE", help="export EMA weights of <out>/ckpt.pt to FILE and exit")
     p.add_argument("--fp32", action="store_true", help="export in float32 instead of float16")
     return p
