@@ -103,3 +103,27 @@ def test_onnx_export_of_a_world_model_matches_torch(tmp_path: Path):
         b = uplift(px, (640, 480), 30.0, weights=weights, backend="torch", **kw)
         assert np.abs(a - b).max() < 1e-4, kw
     assert load_onnx(weights, "cpu").cfg.world_input
+
+
+def test_stand_in_world_landmarks_have_the_measured_noise():
+    """synthetic_world draws from what fit_world_noise measures: fitting its output gives the noise back."""
+    from inference.training.world_synth import WorldNoise, fit_world_noise, synthetic_world
+
+    rng = np.random.default_rng(4)
+    std = np.full((17, 3), 0.06) * np.array([1.0, 0.8, 1.5])
+    std[0] = 0.0
+    truth = WorldNoise(rot_deg=np.array([10.0, 15.0]), scale=np.array([0.95, 1.05]), joint_std=std)
+    y3d = rng.normal(0, 0.3, (40, 81, 17, 3)).astype(np.float32)
+    y3d -= y3d[:, :, :1]
+    key = np.zeros((40, 81), bool)
+    key[:, ::5] = True
+    feats = synthetic_world(y3d, key, truth, rng)
+    assert np.all(feats[~key] == 0) and np.all(feats[key][..., 3] == 1)
+    seqs = []
+    for y, f in zip(y3d, feats):
+        world = np.where(f[..., 3:] > 0, f[..., :3], np.nan)
+        seqs.append({"keys": np.flatnonzero(key[0]), "mp_world": world, "gt": y})
+    got = fit_world_noise(seqs)
+    assert np.all(np.minimum(abs(got.rot_deg - 10), abs(got.rot_deg - 15)) < 2)  # each clip's own rotation
+    assert np.all(np.minimum(abs(got.scale - 0.95), abs(got.scale - 1.05)) < 0.04), got.scale
+    np.testing.assert_allclose(got.joint_std[1:], std[1:], rtol=0.25)

@@ -28,12 +28,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..lift.config import WORLD_FEATURES
 from ..lift.model import PRESETS, UpliftConfig, UpliftUpsample, count_parameters, get_config
 from ..lift.weights import save_weights
 from ..skeleton import BONES
 from .data import DEFAULT_MOCAP, load_clips
 from .rendered_batch import load_rendered, rendered_batch
 from .synth import training_batch
+from .world_synth import fit_world_noise, synthetic_world
 
 
 def mpjpe(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -217,10 +219,19 @@ def train(args: argparse.Namespace) -> Path:
     )
     clips = load_clips(args.mocap, fps=cfg.fps, split="train", max_clips=args.max_clips)
     print(f"{len(clips)} training clips, {sum(len(c.joints) for c in clips) / cfg.fps / 60:.1f} min", flush=True)
-    rendered, n_rendered = [], 0
+    rendered, n_rendered, noise = [], 0, None
     if args.rendered:
         rendered = load_rendered(args.rendered)
         n_rendered = round(args.rendered_frac * args.batch)
+        if args.world and args.world_synth:
+            noise = fit_world_noise(rendered)
+            print(
+                f"world-landmark noise from {len(noise.rot_deg)} sequences: their axes "
+                f"{np.median(noise.rot_deg):.1f} deg off (median), size x{np.median(noise.scale):.2f}, joint error std "
+                f"{1000 * np.linalg.norm(noise.joint_std, axis=-1).mean():.0f} mm; on {args.world_synth:.0%} of "
+                "synthetic windows",
+                flush=True,
+            )
         print(
             f"{len(rendered)} rendered sequences (clip x detector) from {args.rendered}: {n_rendered} of each "
             f"batch of {args.batch}",
@@ -244,6 +255,10 @@ def train(args: argparse.Namespace) -> Path:
         for g in opt.param_groups:
             g["lr"], g["weight_decay"] = args.lr * scale, args.wd * scale
         batch = training_batch(clips, cfg, args.batch - n_rendered, rng, args.proportions)
+        if noise is not None:
+            batch["world"] = np.zeros(batch["x2d"].shape[:3] + (WORLD_FEATURES,), np.float32)
+            pick = rng.random(len(batch["key"])) < args.world_synth
+            batch["world"][pick] = synthetic_world(batch["y3d"][pick], batch["key"][pick], noise, rng)
         if n_rendered:
             batch = concat_batches(batch, rendered_batch(rendered, cfg, n_rendered, rng))
         loss, parts = batch_loss(model, batch, device, args.w_vel, args.w_acc, args.w_range, args.w_bone)
@@ -331,6 +346,13 @@ def parser() -> argparse.ArgumentParser:
         "--world",
         action="store_true",
         help="the model also sees MediaPipe's world landmarks on key-frames (only --rendered windows carry them)",
+    )
+    p.add_argument(
+        "--world-synth",
+        type=float,
+        default=0.0,
+        metavar="FRAC",
+        help="with --world: this share of synthetic windows gets stand-in world landmarks (training/world_synth.py)",
     )
     p.add_argument("--export", metavar="FILE", help="export EMA weights of <out>/ckpt.pt to FILE and exit")
     p.add_argument("--fp32", action="store_true", help="export in float32 instead of float16")
