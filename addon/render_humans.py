@@ -2,6 +2,7 @@
 
     .venv/bin/python -m addon.render_humans --clips 40 --split val --out runs/rendered
     .venv/bin/python -m addon.render_humans --clips 400 --split train --out runs/rendered   # resumes
+    .venv/bin/python -m addon.render_humans --clips 6 --split val --match squat --out runs/rendered_squat  # one class
 
 Developer tool (needs a repo checkout and the training side; not shipped in the extension zip). Per clip
 (in a fixed, seeded order over the split): plan (body shape, key-frame stride and window, looks, image
@@ -166,12 +167,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--previews", type=int, default=50, help="save the first key-frame of this many clips")
     ap.add_argument("--threads", type=int, default=0, help="Cycles threads (0: all cores)")
+    ap.add_argument("--match", default="", help="only clips whose name contains this (e.g. squat: one motion class)")
     args = ap.parse_args(argv)
 
     out_dir = args.out / args.split
     out_dir.mkdir(parents=True, exist_ok=True)
     clips = rp.clip_order(load_clips(args.mocap, fps=30.0, split=args.split), args.seed)
-    clips = [c for c in clips if len(c.joints) >= 2]
+    clips = [c for c in clips if len(c.joints) >= 2 and args.match.lower() in c.name.lower()]
     done = sum((out_dir / pairs.clip_filename(c.name)).exists() for c in clips)
     print(
         f"[render_humans] split={args.split} clips available={len(clips)} done={done} target={args.clips} "
