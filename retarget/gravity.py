@@ -55,6 +55,10 @@ PATH_BOB_M = 0.03  # how far a walker's pelvis bobs up and down
 # body stays nearer the image's up than the real one: 10-20 deg off under cameras pitched 25-40 deg down,
 # docs/retarget.md). Added (in quadrature) to the body's uncertainty where floor or path can take over.
 BODY_LEAN_DEG = 5.0
+# A floor or path further than this from the body's up is not one level floor or level travel (a person
+# jumping down from a box, stairs, a slope): a standing body is never that far from its floor's normal, and
+# the lifter's own lean stays well inside it (10-20 deg under cameras pitched 25-40 deg down). Dropped.
+GROUND_GATE_DEG = 25.0
 
 
 @dataclass
@@ -363,6 +367,7 @@ def estimate_up(
                 )
                 if c is not None
             ]
+            ground = [g for g in ground if _angle_deg(g.up, body_up) <= GROUND_GATE_DEG]
             if not ground:
                 break
             up, cov, log_k, gs = with_ground(body_up, body_cov, ground, log_k, FOCAL_SIGMA if measure_focal else 1e-6)
@@ -371,6 +376,10 @@ def estimate_up(
     sigma = float(np.degrees(np.sqrt(max(np.trace(cov) / 2, 0.0))))
     used = [c.name for c, s in zip(cues, scale) if c.name != "level" and s > 0.5 and _share(c, cov) > 0.1]
     return UpEstimate(up, "+".join(used) if used else "level", sigma, cues, float(np.exp(log_k)))
+
+
+def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.degrees(np.arccos(np.clip(a @ b / np.linalg.norm(a) / np.linalg.norm(b), -1.0, 1.0))))
 
 
 def _share(cue: Cue, fused_cov: np.ndarray) -> float:

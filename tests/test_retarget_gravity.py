@@ -132,3 +132,24 @@ def test_path_cue_levels_the_pelvis_track_and_ignores_a_descent() -> None:
     assert us.tilt_deg(cue.up, true_up) < us.tilt_deg(guess, true_up)
     down = np.array([0.0, 0.0, 4.0]) - 1.2 * t[:, None] * true_up
     assert gravity.path_cue(down, true_up, 30.0) is None
+
+
+def test_a_jump_down_from_a_box_does_not_tilt_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shared side-view clip at stride 1 captures a man who stands on a box, jumps down and walks off:
+    feet on two levels and a pelvis dropping 1 m while it moves sideways looked like a floor and a path rolled
+    30 deg, confidently (+-1.7 deg). Ground cues that far from the body's up are not used."""
+    scene, rel, _ = _scene("stand", 0)
+    up = scene.up_cam
+    side = np.cross(up, [0.0, 0.0, 1.0])
+    side /= np.linalg.norm(side)
+    T = len(rel)
+    t = np.arange(T) / us.FPS
+    k = 5 * T // 6  # on the box until here, then 0.4 s down and off, then a slow walk along the ground
+    along = np.clip((t - t[k]) / 0.4, 0.0, 1.0) + np.clip(t - t[k] - 0.4, 0.0, None) * 0.3
+    height = 1.0 * (1.0 - np.clip((t - t[k]) / 0.4, 0.0, 1.0))
+    root = np.array([0.0, 0.0, 5.0]) + along[:, None] * side + height[:, None] * up
+    feet = root[:, None] + rel[:, [3, 6]]
+    est = gravity.estimate_up(rel, us.FPS, feet, path_cam=root)
+    assert us.tilt_deg(est.up_cam, up) < 6.0, est.describe()
+    monkeypatch.setattr(gravity, "GROUND_GATE_DEG", 180.0)  # without the gate: pulled by the two levels
+    assert us.tilt_deg(gravity.estimate_up(rel, us.FPS, feet, path_cam=root).up_cam, up) > 20.0
