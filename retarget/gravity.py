@@ -80,6 +80,7 @@ class UpEstimate:
     sigma_deg: float  # one-sigma tilt uncertainty
     cues: list[Cue] = field(default_factory=list)
     depth_scale: float = 1.0  # true / assumed focal length, as the floor told it (1: no evidence)
+    dropped: tuple[str, ...] = ()  # ground cues left out by GROUND_GATE_DEG, as "floor 31" (name, degrees off)
 
     @property
     def pitch_deg(self) -> float:
@@ -351,6 +352,7 @@ def estimate_up(
     if path is not None or lc is not None:
         up, cov, scale, _, cues = _body_passes(j, fps, CAMERA_UP, still, path, lc)
     log_k = 0.0
+    dropped: list[str] = []
     if feet_cam is not None or path is not None:
         body_up = up
         body_cov = cov + _tangent_cov(up, np.radians(BODY_LEAN_DEG))
@@ -367,6 +369,11 @@ def estimate_up(
                 )
                 if c is not None
             ]
+            dropped = [
+                f"{g.name} {_angle_deg(g.up, body_up):.0f}"
+                for g in ground
+                if _angle_deg(g.up, body_up) > GROUND_GATE_DEG
+            ]
             ground = [g for g in ground if _angle_deg(g.up, body_up) <= GROUND_GATE_DEG]
             if not ground:
                 break
@@ -375,7 +382,7 @@ def estimate_up(
         cues, scale = cues + ground, scale + gs
     sigma = float(np.degrees(np.sqrt(max(np.trace(cov) / 2, 0.0))))
     used = [c.name for c, s in zip(cues, scale) if c.name != "level" and s > 0.5 and _share(c, cov) > 0.1]
-    return UpEstimate(up, "+".join(used) if used else "level", sigma, cues, float(np.exp(log_k)))
+    return UpEstimate(up, "+".join(used) if used else "level", sigma, cues, float(np.exp(log_k)), tuple(dropped))
 
 
 def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:

@@ -186,6 +186,12 @@ def retarget_motion(
     if root_cam is not None and abs(est.depth_scale - 1.0) > 1e-6:  # the floor measured the focal length
         focal *= est.depth_scale
         root_cam = _root(rel, points2d, image_size, focal, fps, opt.root_cutoff_hz)
+    if est.dropped:
+        warnings.append(
+            f"The {' and '.join(d.split()[0] for d in est.dropped)} disagreed with the body's up by "
+            f"{', '.join(d.split()[1] for d in est.dropped)} deg and were not used (steps, a slope, or a jump down "
+            "from something?): up comes from the body alone."
+        )
     if est.method not in ("override", "assumed level") and est.sigma_deg > gravity.LOW_CONFIDENCE_DEG:
         warnings.append(
             f"The camera's tilt is a guess ({est.describe()}): the motion gives little to measure up from. "
