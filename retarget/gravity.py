@@ -59,6 +59,7 @@ BODY_LEAN_DEG = 5.0
 # jumping down from a box, stairs, a slope): a standing body is never that far from its floor's normal, and
 # the lifter's own lean stays well inside it (10-20 deg under cameras pitched 25-40 deg down). Dropped.
 GROUND_GATE_DEG = 25.0
+DEPTH_NOISE = 0.035  # root depth error / distance, floor_cue (7 % made one-leg and run worse on the synthetic bench)
 
 
 @dataclass
@@ -249,7 +250,15 @@ def floor_cue(
     noise = max(resid, height_noise_m)
     neff = _n_eff(len(q), fps)
     basis = np.linalg.svd(np.eye(3) - np.outer(n, n))[0][:, :2]
-    spread = basis.T @ (q.T @ q / len(q)) @ basis  # [2,2] second moment of the points in the floor plane
+    # Depth is the root's least certain axis (solved from the body's 2D size, which a squat changes too): a
+    # spread along the viewing ray up to that noise is not floor extent, or a person squatting in place
+    # "measures" a floor sloping along the ray. Only the spread beyond it carries tilt information.
+    ray = p[keep].mean(axis=0)
+    depth_var = (DEPTH_NOISE * np.linalg.norm(ray)) ** 2
+    ray = ray / max(np.linalg.norm(ray), 1e-9)
+    w, v = np.linalg.eigh(q.T @ q / len(q) - depth_var * np.outer(ray, ray))
+    scatter = (v * np.maximum(w, 0.0)) @ v.T
+    spread = basis.T @ scatter @ basis  # [2,2] second moment of the points in the floor plane
     tilt_cov = noise**2 / neff * np.linalg.pinv(spread + 1e-6 * np.eye(2))
     tilt_cov = np.minimum(tilt_cov, 1.0) if np.all(np.diag(tilt_cov) > 1.0) else tilt_cov
     cov = basis @ tilt_cov @ basis.T
