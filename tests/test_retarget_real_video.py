@@ -80,7 +80,6 @@ def test_squats_in_place_see_a_level_camera(videos_dir, stride: int) -> None:
     which once made her feet "measure" a floor sloping 9-12 deg along the viewing ray and pitched up by 7-8
     deg at strides 1 and 10 (a 12-15 deg lean); depth spread within the root's noise is no floor extent now."""
     from inference import capture
-
     from retarget import gravity
 
     r = capture(videos_dir / "01_squats_tfjs_720x1280.mp4", stride=stride)
