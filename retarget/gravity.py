@@ -81,7 +81,7 @@ class UpEstimate:
     sigma_deg: float  # one-sigma tilt uncertainty
     cues: list[Cue] = field(default_factory=list)
     depth_scale: float = 1.0  # true / assumed focal length, as the floor told it (1: no evidence)
-    dropped: tuple[str, ...] = ()  # ground cues left out by GROUND_GATE_DEG, as "floor 31" (name, degrees off)
+    dropped: tuple[tuple[str, float], ...] = ()  # ground cues left out by GROUND_GATE_DEG: (name, degrees off)
 
     @property
     def pitch_deg(self) -> float:
@@ -361,7 +361,7 @@ def estimate_up(
     if path is not None or lc is not None:
         up, cov, scale, _, cues = _body_passes(j, fps, CAMERA_UP, still, path, lc)
     log_k = 0.0
-    dropped: list[str] = []
+    dropped: list[tuple[str, float]] = []
     if feet_cam is not None or path is not None:
         body_up = up
         body_cov = cov + _tangent_cov(up, np.radians(BODY_LEAN_DEG))
@@ -378,11 +378,8 @@ def estimate_up(
                 )
                 if c is not None
             ]
-            dropped = [
-                f"{g.name} {_angle_deg(g.up, body_up):.0f}"
-                for g in ground
-                if _angle_deg(g.up, body_up) > GROUND_GATE_DEG
-            ]
+            dropped = [(g.name, _angle_deg(g.up, body_up)) for g in ground]
+            dropped = [(name, deg) for name, deg in dropped if deg > GROUND_GATE_DEG]
             ground = [g for g in ground if _angle_deg(g.up, body_up) <= GROUND_GATE_DEG]
             if not ground:
                 break

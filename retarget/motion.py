@@ -188,8 +188,8 @@ def retarget_motion(
         root_cam = _root(rel, points2d, image_size, focal, fps, opt.root_cutoff_hz)
     if est.dropped:
         warnings.append(
-            f"The {' and '.join(d.split()[0] for d in est.dropped)} disagreed with the body's up by "
-            f"{', '.join(d.split()[1] for d in est.dropped)} deg and {'was' if len(est.dropped) == 1 else 'were'} "
+            f"The {' and '.join(name for name, _ in est.dropped)} disagreed with the body's up by "
+            f"{', '.join(f'{deg:.0f}' for _, deg in est.dropped)} deg and {'was' if len(est.dropped) == 1 else 'were'} "
             "not used (steps, a slope, or a jump down from something?): up comes from the body alone."
         )
     if est.method not in ("override", "assumed level") and est.sigma_deg > gravity.LOW_CONFIDENCE_DEG:
