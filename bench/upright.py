@@ -126,11 +126,13 @@ def tables(rows: dict, classes: list[str]) -> str:
     return "\n".join(lines)
 
 
-def write_doc(text: str, header: str) -> None:
+def write_doc(text: str, header: str, begin: str = BEGIN, end: str = END) -> None:
+    """Replace the block between `begin` and `end` in docs/retarget.md (appended if absent): one writer for
+    every upright bench's table."""
     doc = DOC.read_text()
-    block = f"{BEGIN}\n{header}\n\n{text}\n{END}"
-    if BEGIN in doc:
-        doc = doc[: doc.index(BEGIN)] + block + doc[doc.index(END) + len(END) :]
+    block = f"{begin}\n{header}\n\n{text}\n{end}"
+    if begin in doc:
+        doc = doc[: doc.index(begin)] + block + doc[doc.index(end) + len(end) :]
     else:
         doc = doc.rstrip("\n") + "\n\n" + block + "\n"
     DOC.write_text(doc)

@@ -141,13 +141,7 @@ def main(argv: list[str] | None = None) -> int:
             f"lean = median tilt of thorax over ankles on upright frames.*\n\n"
             f"![side view](images/{IMAGE.name})"
         )
-        doc = upright.DOC.read_text()
-        block = f"{BEGIN}\n{header}\n\n{text}\n{END}"
-        if BEGIN in doc:
-            doc = doc[: doc.index(BEGIN)] + block + doc[doc.index(END) + len(END) :]
-        else:
-            doc = doc.rstrip("\n") + "\n\n" + block + "\n"
-        upright.DOC.write_text(doc)
+        upright.write_doc(text, header, BEGIN, END)
     return 0
 
 

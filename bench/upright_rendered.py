@@ -111,13 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             f"*`bench/upright_rendered.py --stride {args.stride}`: tilt error of the retargeter's up on rendered val "
             "clips (real MediaPipe full 2D, true camera known).*"
         )
-        doc = upright.DOC.read_text()
-        block = f"{BEGIN}\n{header}\n\n{text}\n{END}"
-        if BEGIN in doc:
-            doc = doc[: doc.index(BEGIN)] + block + doc[doc.index(END) + len(END) :]
-        else:
-            doc = doc.rstrip("\n") + "\n\n" + block + "\n"
-        upright.DOC.write_text(doc)
+        upright.write_doc(text, header, BEGIN, END)
     return 0
 
 
