@@ -34,9 +34,9 @@ BONES += ((8, 11), (11, 12), (12, 13), (8, 14), (14, 15), (15, 16))
 def captured(clip: str, stride: int) -> dict[str, np.ndarray]:
     """joints3d, points2d, fps and image size of a real capture (cached by the lifter's weights: MediaPipe
     takes a while on a CPU, and a cache of other weights would show their lean)."""
-    from inference.lift.weights import DEFAULT_WEIGHTS, file_sha256
+    from inference.lift.weights import file_sha256, resolve_weights
 
-    path = CACHE / f"{Path(clip).stem}_s{stride}_{file_sha256(DEFAULT_WEIGHTS)[:12]}.npz"
+    path = CACHE / f"{Path(clip).stem}_s{stride}_{file_sha256(resolve_weights())[:12]}.npz"
     if not path.is_file():
         from inference import capture
 

@@ -151,6 +151,39 @@ def floor_level(ankle_z: np.ndarray, fps: float, ankles_xy: np.ndarray | None = 
     return float(np.median(z[near]))
 
 
+def anchor_depth(
+    joints: np.ndarray, contacts: np.ndarray, fps: float, camera: np.ndarray, blend_s: float = 0.12
+) -> np.ndarray:
+    """Move the whole body [T,17,3] along the camera's viewing ray so that each planted ankle keeps the depth
+    of its contact median (contacts [T,F] bool; camera [3], where the camera is in the same world).
+
+    Why: the root's depth comes from how large the body looks in the image, and a squat, a bend or an arm
+    across the body changes that, so a planted foot drifts towards and away from the camera. Pinning it there
+    (lock_feet) keeps the pelvis where the error put it and leaned the body up to 10 degrees towards the
+    camera; moving the body along the ray keeps the pose, the image and each contact's median. Between
+    contacts the correction is interpolated, then eased over blend_s.
+    """
+    j = np.array(joints, dtype=np.float64, copy=True)
+    T = len(j)
+    ray = quat.normalize(j[:, 0] - np.asarray(camera, dtype=np.float64))
+    total, count = np.zeros(T), np.zeros(T)
+    for f, ank in enumerate(FEET):
+        for s, e in _runs(contacts[:, f]):
+            a = j[s:e, ank]
+            total[s:e] -= np.sum((a - np.median(a, axis=0)) * ray[s:e], axis=-1)
+            count[s:e] += 1
+    held = count > 0
+    if not held.any():
+        return j
+    t = np.arange(T)
+    shift = np.interp(t, t[held], total[held] / count[held])
+    n = max(1, int(round(blend_s * fps)))
+    k = np.hanning(2 * n + 3)[1:-1]
+    shift = np.convolve(np.pad(shift, n, mode="edge"), k / k.sum(), mode="valid")
+    j += (shift[:, None] * ray)[:, None]
+    return j
+
+
 def lock_feet(
     joints: np.ndarray,
     contacts: np.ndarray,

@@ -212,6 +212,8 @@ def retarget_motion(
         camera_height = float(opt.ankle_height - level)
         still = contact.still_in_image(points2d, fps)
         contacts = contact.detect_contacts(absw[:, list(FEET)], fps, opt.ankle_height, still2d=still)
+        if opt.root_motion == "full" and opt.foot_lock:
+            absw = contact.anchor_depth(absw, contacts, fps, np.array([0.0, 0.0, camera_height]))
         root_source = "2d"
     else:
         # No 2D: the lower foot stands on the floor; horizontal motion from the planted feet.

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from retarget_sim import Camera, load_clip, simulate
 
-from retarget import contact, smoothing
+from retarget import contact, gravity, smoothing
 from retarget.motion import RetargetOptions, retarget_motion
 from retarget.skeleton import FEET
 from retarget.skeleton import INDEX as J
@@ -139,3 +139,34 @@ def test_sliding_stance_feet_are_not_pinned_into_a_lean(walk) -> None:
     assert locked.contacts.mean() < 0.6  # not "planted" for the whole walk
     assert max(drift, default=0.0) < 0.3  # was the whole walk (1.9 m); 2D-still frames may pass MAX_DRIFT
     assert lean < lean_free + 3.0
+
+
+def test_a_squat_in_place_keeps_its_posture_when_the_feet_are_locked(mocap_dir) -> None:
+    """The root's depth comes from how large the body looks, which a squat changes: planted feet drift towards
+    and away from the camera. Pinning them where the pelvis was left leaned the body (up to 10 deg on the real
+    squat clip); anchor_depth moves the whole body along the viewing ray instead. Up is given (the camera's
+    true pitch), so only the feet's handling differs."""
+    world, fps = load_clip(mocap_dir, "hdm05_mm_squat1Reps_038_120")
+    ank = world[:, list(FEET)]
+    world[..., 2] -= contact.floor_level(ank[..., 2], fps, ank[..., :2]) - 0.08
+    ctr = world[:, 0].mean(axis=0)
+    cam = Camera(position=ctr + np.array([0.3, -4.0, 1.4 - ctr[2]]), target=ctr * [1, 1, 0] + [0, 0, 0.9])
+    rel, p2 = simulate(world, cam, stride=5, noise_px=2.0, seed=0)
+    pitch, roll = gravity.pitch_roll(cam.up_cam)
+    true_tilt = 90.0 - _lean_deg(world)
+
+    def tilt_error(**kw) -> tuple[float, object]:
+        opt = RetargetOptions(camera_pitch=pitch, camera_roll=roll, **kw)
+        m = retarget_motion(rel, fps=fps, points2d=p2, image_size=cam.image_size, options=opt)
+        return float(np.abs((90.0 - _lean_deg(m.joints)) - true_tilt).mean()), m
+
+    locked, m = tilt_error()
+    free, _ = tilt_error(foot_lock=False)
+    s = _slide(m.joints, m.contacts)
+    print(
+        f"squat in place: mean |tilt error| locked {locked:.2f} deg, unlocked {free:.2f} deg; "
+        f"contact fraction {m.contacts.mean(0).round(2)}, sliding max {s.max() * 1e3:.2f} mm"
+    )
+    assert m.contacts.mean() > 0.9
+    assert s.max() < 0.01  # still planted
+    assert locked < free + 1.0  # 1.05 vs 0.34 deg; pinning alone (before anchor_depth) 2.37, up to 7.3 deg
