@@ -152,16 +152,24 @@ def floor_level(ankle_z: np.ndarray, fps: float, ankles_xy: np.ndarray | None = 
 
 
 def anchor_depth(
-    joints: np.ndarray, contacts: np.ndarray, fps: float, camera: np.ndarray, blend_s: float = 0.12
+    joints: np.ndarray,
+    contacts: np.ndarray,
+    fps: float,
+    camera: np.ndarray,
+    blend_s: float = 0.12,
+    min_contact_s: float = 1.0,
 ) -> np.ndarray:
-    """Move the whole body [T,17,3] along the camera's viewing ray so that each planted ankle keeps the depth
-    of its contact median (contacts [T,F] bool; camera [3], where the camera is in the same world).
+    """Move the whole body [T,17,3] along the camera's viewing ray so that each ankle planted for at least
+    min_contact_s keeps the depth of its contact median (contacts [T,F] bool; camera [3], where the camera is
+    in the same world).
 
     Why: the root's depth comes from how large the body looks in the image, and a squat, a bend or an arm
     across the body changes that, so a planted foot drifts towards and away from the camera. Pinning it there
     (lock_feet) keeps the pelvis where the error put it and leaned the body up to 10 degrees towards the
     camera; moving the body along the ray keeps the pose, the image and each contact's median. Between
-    contacts the correction is interpolated, then eased over blend_s.
+    contacts the correction is interpolated, then eased over blend_s. A walk's stance (~0.6 s) is left to
+    lock_feet: its ankle really rolls forward over the toes, and holding it put gave the pelvis a sawtooth and
+    a walking test's shin a 48-degree one-frame turn.
     """
     j = np.array(joints, dtype=np.float64, copy=True)
     T = len(j)
@@ -169,6 +177,8 @@ def anchor_depth(
     total, count = np.zeros(T), np.zeros(T)
     for f, ank in enumerate(FEET):
         for s, e in _runs(contacts[:, f]):
+            if e - s < min_contact_s * fps:
+                continue
             a = j[s:e, ank]
             total[s:e] -= np.sum((a - np.median(a, axis=0)) * ray[s:e], axis=-1)
             count[s:e] += 1
