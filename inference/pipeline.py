@@ -30,6 +30,7 @@ from .pose2d import (
     resolve_hand_model,
     resolve_pose_model,
 )
+from .pose2d.glitches import glitches
 from .pose2d.hands import hands_on_grid
 from .quality import Evidence, assess
 from .result import CaptureResult, CaptureStats, Selection, Timings
@@ -312,9 +313,16 @@ def select_person(run: KeyframePass, info: VideoInfo, person: str | int) -> Sele
         warnings.append(f"person rank {person} requested but only {len(tracker.tracks)} people were seen")
     crowding, others = _neighbours(tracker.tracks, track, K)
     detected = np.isfinite(lm33[:, :, :2]).all(axis=(1, 2))
+    bad = glitches(np.asarray(run.timestamps)[kf], lm33, detected)
+    if bad.any():  # filled from the neighbours like a miss, and the report flags them as lost
+        lm33[bad], w33[bad], detected[bad] = np.nan, np.nan, False
+        warnings.append(
+            f"dropped a one-frame detector glitch at frame{'s' if bad.sum() > 1 else ''} {', '.join(map(str, kf[bad]))}"
+        )
     points2d = np.full((T, NUM_JOINTS, 2), np.nan, np.float32)
     world3d = np.full((T, NUM_JOINTS, 3), np.nan, np.float32)
     hands2d, hands3d = hands_on_grid(track.items if track is not None else {}, kf, T)
+    hands2d[kf[bad]], hands3d[kf[bad]] = np.nan, np.nan
     points2d[kf] = mediapipe33_to_h36m17(lm33[:, :, :2])
     world3d[kf] = mediapipe33_to_h36m17(w33)
     rest = [tr for tr in tracker.tracks if tr is not track and len(tr.items) >= 2]
