@@ -22,6 +22,10 @@ ANKLE_HEIGHT = 0.08  # m, ankle joint centre above the sole when standing
 V_ON_MAX, V_OFF_MAX = 0.8, 1.6  # m/s
 MAX_DRIFT = 0.15  # m, horizontal
 
+# A planted foot's drift along the viewing ray up to this is the root's depth noise (<= 0.37 m peak to peak on the
+# real squat clip and the synthetic squats), beyond it the person travels (anchor_depth).
+ANCHOR_MAX_DRIFT_M = 0.6
+
 _LEG = {J["LAnkle"]: (J["LHip"], J["LKnee"]), J["RAnkle"]: (J["RHip"], J["RKnee"])}
 
 
@@ -169,7 +173,9 @@ def anchor_depth(
     camera; moving the body along the ray keeps the pose, the image and each contact's median. Between
     contacts the correction is interpolated, then eased over blend_s. A walk's stance (~0.6 s) is left to
     lock_feet: its ankle really rolls forward over the toes, and holding it put gave the pelvis a sawtooth and
-    a walking test's shin a 48-degree one-frame turn.
+    a walking test's shin a 48-degree one-frame turn. Nor is a contact whose foot drifts more than
+    ANCHOR_MAX_DRIFT_M along the ray: that is the person travelling (a walk towards the camera kept "planted"
+    for 2 s by a still 2D foot drifted 1.7 m, and anchoring it cut the distance walked by a third).
     """
     j = np.array(joints, dtype=np.float64, copy=True)
     T = len(j)
@@ -179,8 +185,10 @@ def anchor_depth(
         for s, e in _runs(contacts[:, f]):
             if e - s < min_contact_s * fps:
                 continue
-            a = j[s:e, ank]
-            total[s:e] -= np.sum((a - np.median(a, axis=0)) * ray[s:e], axis=-1)
+            drift = np.sum((j[s:e, ank] - np.median(j[s:e, ank], axis=0)) * ray[s:e], axis=-1)
+            if np.ptp(drift) > ANCHOR_MAX_DRIFT_M:
+                continue
+            total[s:e] -= drift
             count[s:e] += 1
     held = count > 0
     if not held.any():
