@@ -14,12 +14,17 @@ from retarget.skeleton import INDEX as J
 WALK = "cmuexp_test_walking_11"
 
 
+def _on_floor(mocap_dir, name: str) -> tuple[np.ndarray, float]:
+    """A mocap clip (world, Z up) shifted so that its standing ankle is at 8 cm, and its fps."""
+    world, fps = load_clip(mocap_dir, name)
+    ank = world[:, list(FEET)]
+    world[..., 2] -= contact.floor_level(ank[..., 2], fps, ank[..., :2]) - 0.08
+    return world, fps
+
+
 @pytest.fixture(scope="module")
 def walk(mocap_dir) -> tuple[np.ndarray, float]:
-    world, fps = load_clip(mocap_dir, WALK)
-    ank = world[:, list(FEET)]
-    world[..., 2] -= contact.floor_level(ank[..., 2], fps, ank[..., :2]) - 0.08  # standing ankle at 8 cm
-    return world, fps
+    return _on_floor(mocap_dir, WALK)
 
 
 def test_contacts_on_a_real_walk(walk) -> None:
@@ -146,9 +151,7 @@ def test_a_squat_in_place_keeps_its_posture_when_the_feet_are_locked(mocap_dir) 
     and away from the camera. Pinning them where the pelvis was left leaned the body (up to 10 deg on the real
     squat clip); anchor_depth moves the whole body along the viewing ray instead. Up is given (the camera's
     true pitch), so only the feet's handling differs."""
-    world, fps = load_clip(mocap_dir, "hdm05_mm_squat1Reps_038_120")
-    ank = world[:, list(FEET)]
-    world[..., 2] -= contact.floor_level(ank[..., 2], fps, ank[..., :2]) - 0.08
+    world, fps = _on_floor(mocap_dir, "hdm05_mm_squat1Reps_038_120")
     ctr = world[:, 0].mean(axis=0)
     cam = Camera(position=ctr + np.array([0.3, -4.0, 1.4 - ctr[2]]), target=ctr * [1, 1, 0] + [0, 0, 0.9])
     rel, p2 = simulate(world, cam, stride=5, noise_px=2.0, seed=0)
