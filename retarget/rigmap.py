@@ -340,6 +340,7 @@ def pose_rotations(
                 head_world = pelvis + want - 0.5 * (offs[0] + offs[1])
             else:
                 head_world = heads[rb] + want
+            head_world[:, 2] += _floor_lift(rig, bonemap, posed, g_rest, rb, head_world)
             # A connected root bone (BVH imports) cannot move: translate its nearest free ancestor instead.
             lb = rb
             while rig.connected and rig.connected[lb] and rig.parents[lb] >= 0:
@@ -351,6 +352,37 @@ def pose_rotations(
             root_loc = shift_arm @ rig.matrices[lb][:3, :3]
     rest_bones = [rig.names[i] for i in order if i not in target]
     return PoseResult(rotations, root_bone, root_loc, s, c, {rig.names[b]: m for b, m in target.items()}, rest_bones)
+
+
+def _floor_lift(
+    rig: RigRest,
+    bonemap: Mapping[str, str | Sequence[str]],
+    posed: dict[int, np.ndarray],
+    g_rest: np.ndarray,
+    root: int,
+    root_head: np.ndarray,
+) -> np.ndarray:
+    """How far [T] (world Z) to raise the root so that no mapped foot or toe bone's tail goes under the rig's
+    floor (its rest soles' height, or Z = 0 if they stand above it). Why: the capture's feet are grounded for
+    the capture's own leg proportions; a rig with other thigh : shin : foot proportions (Rigify's foot is
+    shorter and its ankle lower than ours) can bend a grounded leg a little lower, and a toe under the floor
+    is the first thing an animator sees. Zero wherever the feet are already above it."""
+    heads, tails = rig.heads_world(), rig.tails_world()
+    T = len(root_head)
+    ends = []  # [T, 3] posed offsets of the foot/toe tails from the root's head; their rest heights
+    for seg in (*FOOT_SEGMENTS, *TOE_SEGMENTS):
+        if seg not in bonemap:
+            continue
+        b = _chain_of(rig, bonemap, seg)[-1]
+        off = _posed_offset(rig, posed, g_rest, root, b, T)
+        if b not in posed or off is None:
+            continue
+        ends.append((off + (posed[b] @ g_rest[b].T) @ (tails[b] - heads[b]), tails[b, 2]))
+    if not ends:
+        return np.zeros(T)
+    floor = min(0.0, min(z for _, z in ends))
+    lowest = root_head[:, 2] + np.min([o[:, 2] for o, _ in ends], axis=0)
+    return np.maximum(floor - lowest, 0.0)
 
 
 def _set_targets(

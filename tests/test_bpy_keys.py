@@ -138,20 +138,28 @@ def _mid_hips(rig: rigmap.RigRest, measure_map) -> np.ndarray:
 
 def _angular_errors(obj, measure_map, pose: rigmap.PoseResult, motion, frames) -> dict[str, np.ndarray]:
     """Angle (deg) between each measured chain's posed world direction and the segment's direction;
-    "root_mm": distance of the rig's mid-hips from the capture's scaled pelvis path (mm, rig units)."""
+    "root_mm": distance of the rig's mid-hips from the capture's scaled pelvis path (mm, rig units), not
+    counting a lift ("lift_mm", world Z) that keeps the feet on the rig's floor; "sole_mm": the lowest foot or
+    toe tail above that floor (its rest soles' height, or Z = 0 where they stand above it)."""
     errs: dict[str, list[float]] = {}
     rots = motion["rots"]
     rest = bpy_keys.rig_rest(obj)
     g_rest = rest.rest_world_rotations()
     pelvis_rest = _mid_hips(rest, measure_map)
     root_rest = bpy_keys.default_joints(motion["lengths"])[0]
+    keyed_feet = ("foot.L", "foot.R") + tuple(s for s in ("toe.L", "toe.R") if s in rots)  # unkeyed: own pose
+    ends = [rigmap._chain_of(rest, measure_map, s)[-1] for s in keyed_feet if s in measure_map]
+    floor = min(0.0, float(rest.tails_world()[ends, 2].min()))
     for t in frames:
         bpy.context.scene.frame_set(int(round(1 + t)))
         posed = _posed_rest(obj)
         g_pose = posed.rest_world_rotations()
         heads, tails = posed.heads_world(), posed.tails_world()
         want_root = pelvis_rest + pose.scale * pose.facing @ (motion["joints"][t, 0] - root_rest)
-        errs.setdefault("root_mm", []).append(1000 * float(np.linalg.norm(_mid_hips(posed, measure_map) - want_root)))
+        off = _mid_hips(posed, measure_map) - want_root
+        errs.setdefault("root_mm", []).append(1000 * float(np.linalg.norm([off[0], off[1], min(off[2], 0.0)])))
+        errs.setdefault("lift_mm", []).append(1000 * float(off[2]))
+        errs.setdefault("sole_mm", []).append(1000 * (float(tails[ends, 2].min()) - floor))
         for seg in measure_map:
             if seg in segments.FOOT_SEGMENTS:  # feet keep their rest pitch: compare elevations
                 chain = rigmap._chain_of(posed, measure_map, seg)
@@ -262,16 +270,20 @@ def test_rig_directions(rig_name, motion, bvh_dir, new_rigify_rig):
         assert rep.kept_action == user_action
     measure = RIGIFY_ORG if rig_name == "rigify_generated" else keymap
     errs = _angular_errors(obj, measure, pose, motion, range(0, len(motion["joints"]), CHECK_EVERY))
-    root_mm = errs.pop("root_mm")
+    root_mm, lift_mm, sole_mm = errs.pop("root_mm"), errs.pop("lift_mm"), errs.pop("sole_mm")
     allv = np.concatenate(list(errs.values()))
     worst = max(errs, key=lambda k: errs[k].max())
     REPORT.append(
         f"[bpy {bpy.app.version_string}] {rig_name:20s} map: {source:26s} angular error mean "
         f"{allv.mean():.3f} deg, max {allv.max():.3f} deg (worst {worst}); root scale {pose.scale:.3f}, "
-        f"mid-hips path error max {root_mm.max():.2f} mm"
+        f"mid-hips path error max {root_mm.max():.2f} mm, raised onto the floor on {np.mean(lift_mm > 2):.0%} of "
+        f"frames (up to {lift_mm.max():.1f} mm)"
     )
     assert allv.max() < 0.5, {k: round(float(v.max()), 2) for k, v in errs.items()}
     assert root_mm.max() < 15.0
+    assert sole_mm.min() > -2.0, "a foot went under the rig's floor"
+    raised = lift_mm > 2.0  # only ever raised, and then exactly onto the floor
+    assert np.all(np.abs(sole_mm[raised]) < 2.0), (lift_mm[raised], sole_mm[raised])
 
 
 def test_user_action_kept_and_names_unique(motion):
