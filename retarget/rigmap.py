@@ -281,9 +281,13 @@ def pose_rotations(
             continue
         _set_targets(rig, target, _chain_of(rig, bonemap, seg), delta, g_rest)
 
-    # Bones to solve: mapped ones and all their ancestors, parents first.
+    # Bones to solve: mapped ones and all their ancestors, parents first; mapped toes without a rotation of
+    # their own are keyed at rest (following the foot), not left in whatever pose the rig was in before.
+    at_rest = [
+        b for seg in TOE_SEGMENTS if seg in bonemap and seg not in seg_rots for b in _chain_of(rig, bonemap, seg)
+    ]
     needed: set[int] = set()
-    for b in target:
+    for b in [*target, *at_rest]:
         i = b
         while i >= 0 and i not in needed:
             needed.add(i)
