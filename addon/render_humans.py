@@ -3,6 +3,7 @@
     .venv/bin/python -m addon.render_humans --clips 40 --split val --out runs/rendered
     .venv/bin/python -m addon.render_humans --clips 400 --split train --out runs/rendered   # resumes
     .venv/bin/python -m addon.render_humans --clips 6 --split val --match squat --out runs/rendered_squat  # one class
+    .venv/bin/python -m addon.render_humans --clips 10 --split val --fps 60 --out runs/rendered  # -> val_60fps/
 
 Developer tool (needs a repo checkout and the training side; not shipped in the extension zip). Per clip
 (in a fixed, seeded order over the split): plan (body shape, key-frame stride and window, looks, image
@@ -55,12 +56,14 @@ def render_clip(
     models_dir: Path = DEFAULT_MODELS,
     preview: Path | None = None,
     threads: int = 0,
+    fps: float = 30.0,
 ) -> dict[str, float]:
-    """Everything for one clip -> `out_dir/<clip>.npz`; returns the summary (pairs.summary + timings)."""
+    """Everything for one clip (its joints sampled at `fps`) -> `out_dir/<clip>.npz`; returns the summary
+    (pairs.summary + timings)."""
     from .render_scene import HumanScene  # noqa: PLC0415 - bpy loads here
 
     t0 = time.perf_counter()
-    shot = humans.plan_shot(clip, seed=seed, max_keys=max_keys, size=size)
+    shot = humans.plan_shot(clip, seed=seed, max_keys=max_keys, size=size, fps=fps)
     plan, body, posed, key_rel, cam = shot.plan, shot.body, shot.posed, shot.key_rel, shot.camera
     joints_yup, head_top_yup = shot.joints_yup, shot.head_top_yup
     R, C, f = cam.R[0].astype(np.float64), cam.C[0].astype(np.float64), float(cam.f[0])
@@ -98,7 +101,7 @@ def render_clip(
         cv2.imwrite(str(preview), cv2.cvtColor(images[0], cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85])
 
     t2 = time.perf_counter()
-    times = plan.key_frames / 30.0
+    times = plan.key_frames / fps
     det = {m: pairs.detect_frames(images, times, models_dir / f"pose_landmarker_{m}.task") for m in pairs.MODELS}
     t_detect = time.perf_counter() - t2
 
@@ -121,7 +124,7 @@ def render_clip(
         "clip": clip.name,
         "source": clip.source,
         "split": "val" if is_val(clip.name.split("#")[0]) else "train",
-        "fps": 30.0,
+        "fps": float(fps),
         "key_frames": plan.key_frames,
         "dense_frames": plan.dense_frames,
         "image_size": np.array(plan.size),
@@ -168,11 +171,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--previews", type=int, default=50, help="save the first key-frame of this many clips")
     ap.add_argument("--threads", type=int, default=0, help="Cycles threads (0: all cores)")
     ap.add_argument("--match", default="", help="only clips whose name contains this (e.g. squat: one motion class)")
+    ap.add_argument(
+        "--fps", type=float, default=30.0, help="video rate of the clips (60: written to <split>_60fps, for evaluation)"
+    )
     args = ap.parse_args(argv)
 
-    out_dir = args.out / args.split
+    out_dir = args.out / pairs.split_folder(args.split, args.fps)
     out_dir.mkdir(parents=True, exist_ok=True)
-    clips = rp.clip_order(load_clips(args.mocap, fps=30.0, split=args.split), args.seed)
+    clips = rp.clip_order(load_clips(args.mocap, fps=args.fps, split=args.split), args.seed)
     clips = [c for c in clips if len(c.joints) >= 2 and args.match.lower() in c.name.lower()]
     done = sum((out_dir / pairs.clip_filename(c.name)).exists() for c in clips)
     print(
@@ -199,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
                 seed=args.seed,
                 preview=preview,
                 threads=args.threads,
+                fps=args.fps,
             )
         except Exception:  # noqa: BLE001 - one bad clip must not stop a night's run
             print(f"[render_humans] FAILED {c.name}\n{traceback.format_exc()}", flush=True)

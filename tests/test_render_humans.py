@@ -72,6 +72,14 @@ def test_plan_is_fixed_by_the_clip_name() -> None:
     assert abs(rp.luminance(a.look.skin) - np.mean([rp.luminance(c) for c in a.look.bg_colors])) >= 0.2
 
 
+def test_a_60_fps_plan_spans_the_same_seconds() -> None:
+    """The 60 fps evaluation clips (val_60fps/) draw the same plan with every spacing doubled."""
+    a, b = rp.plan_clip("cmu_001_01", 600), rp.plan_clip("cmu_001_01", 1200, fps=60.0)
+    assert b.stride == 2 * a.stride and b.n_keys == a.n_keys and b.phenotype == a.phenotype
+    assert (b.key_frames[-1] - b.key_frames[0]) / 60.0 == (a.key_frames[-1] - a.key_frames[0]) / 30.0
+    assert pairs.split_folder("val") == "val" and pairs.split_folder("val", 60.0) == "val_60fps"
+
+
 def test_render_detect_pairs_end_to_end(val_clip, tmp_path) -> None:
     pytest.importorskip("bpy")
     from addon import render_humans

@@ -6,8 +6,9 @@ a real detector's points):
             i.i.d. Gaussian noise of --sigma px; no landmark offsets at all.
   measured  the same cameras through the measured MediaPipe landmark model (noise.py: offsets in body frames,
             jitter, outliers, swaps; fixed seed).
-  rendered  real MediaPipe on rendered humans of the val split (`python -m addon.render_humans --split val`),
-            see evaluate_rendered.py; also scores MediaPipe's own world landmarks on the same key-frames.
+  rendered  real MediaPipe on rendered humans of the val split (`python -m addon.render_humans --split val`,
+            and `--fps 60` for the 60 fps clips in val_60fps/), see evaluate_rendered.py; also scores MediaPipe's
+            own world landmarks on the same key-frames. At 60 fps s_in is 10 / 20 / 40: the same seconds.
   posed     the rendered mode's bodies and cameras without renderer or detector: exact 2D of the posed Anny
             bodies, and of the mocap skeletons that posed them (evaluate_posed.py; --max-clips val plans).
 exact and measured run at --fps 30 and 60 (key-frames every s_in video frames); the clip runs through the
@@ -173,8 +174,10 @@ def main(argv: list[str]) -> int:
     p.add_argument("--weights", default=None, help=f"safetensors file (default {DEFAULT_WEIGHTS})")
     p.add_argument("--mocap", default=str(DEFAULT_MOCAP))
     p.add_argument("--modes", default="exact,measured,rendered", help="input modes (see above)")
-    p.add_argument("--fps", default="30,60", help="video frame rates for the synthetic modes")
-    p.add_argument("--pairs", default="runs/rendered", help="rendered pairs (the rendered mode uses val/)")
+    p.add_argument("--fps", default="30,60", help="video frame rates (rendered: the rates with pairs rendered)")
+    p.add_argument(
+        "--pairs", default="runs/rendered", help="rendered pairs (the rendered mode uses val/ and val_60fps/)"
+    )
     p.add_argument("--strides", default=",".join(map(str, STRIDES)))
     p.add_argument("--sigma", type=float, default=3.0, help="2D noise in pixels (exact mode)")
     p.add_argument("--max-frames", type=int, default=600, help="per clip, in 30 Hz frames")
@@ -185,24 +188,29 @@ def main(argv: list[str]) -> int:
     a = p.parse_args(argv)
     load_model(a.weights, "auto")
     strides = [int(s) for s in a.strides.split(",")]
+    fps_list = [float(f) for f in a.fps.split(",")]
     results: dict = {}
     md = []
     for mode in a.modes.split(","):
         if mode == "rendered":
+            from .evaluate_rendered import STRIDES as R_STRIDES
             from .evaluate_rendered import evaluate_rendered, rendered_table
-            from .pairs import rendered_sequences
+            from .pairs import rendered_sequences, split_folder
 
-            seqs = rendered_sequences(Path(a.pairs) / "val")
-            if not seqs:
-                print(f"rendered: no val pairs under {a.pairs}/val; skipped", flush=True)
-                continue
-            res = evaluate_rendered(seqs, weights=a.weights, hop=a.hop, flip_tta=not a.no_flip)
-            results[mode] = {"30": res}
-            md.append(
-                f"### rendered (real MediaPipe full on {len(seqs)} rendered val clips, 30 fps)\n\n"
-                + rendered_table(res)
-            )
-            print(md[-1], flush=True)
+            for fps in fps_list:  # val/ holds the 30 fps clips, val_60fps/ the 60 fps ones
+                folder = Path(a.pairs) / split_folder("val", fps)
+                seqs = rendered_sequences(folder)
+                if not seqs:
+                    print(f"rendered: no val pairs under {folder}; skipped", flush=True)
+                    continue
+                r_strides = tuple(round(s * fps / 30.0) for s in R_STRIDES)  # the same seconds at every rate
+                res = evaluate_rendered(seqs, r_strides, weights=a.weights, hop=a.hop, flip_tta=not a.no_flip)
+                results.setdefault(mode, {})[f"{fps:g}"] = res
+                md.append(
+                    f"### rendered (real MediaPipe full on {len(seqs)} rendered val clips, {fps:g} fps)\n\n"
+                    + rendered_table(res)
+                )
+                print(md[-1], flush=True)
             continue
         if mode == "posed":
             from .evaluate_posed import evaluate_posed, posed_sequences, posed_table
@@ -215,7 +223,7 @@ def main(argv: list[str]) -> int:
             md.append(f"### posed (exact 2D of {len(pseqs)} posed val bodies, 30 fps)\n\n" + posed_table(res))
             print(md[-1], flush=True)
             continue
-        for fps in (float(f) for f in a.fps.split(",")):
+        for fps in fps_list:
             seqs = val_sequences(a.mocap, fps, a.max_frames, a.sigma, max_clips=a.max_clips, mode=mode)
             n = sum(len(s["gt"]) for s in seqs)
             print(f"{mode} @ {fps:g} fps: {len(seqs)} val clips, {n} frames", flush=True)

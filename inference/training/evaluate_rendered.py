@@ -1,7 +1,8 @@
 """The `rendered` evaluation: real MediaPipe on rendered humans of the val split, whose joints are exact.
 
 Each rendered clip has MediaPipe (full) on its key-frames, rendered every `stride` frames (3-10 at 30 fps,
-chosen per clip by the renderer) and the exact joints on every frame in between. For a target s_in each
+6-20 for the 60 fps clips of `val_60fps`, chosen per clip by the renderer; s_in counts video frames at the
+clip's own rate) and the exact joints on every frame in between. For a target s_in each
 clip uses every m-th rendered key-frame, m = round(s_in / stride), so its real spacing is the multiple of its
 stride nearest s_in; clips whose nearest multiple is more than 25 % off s_in are left out (the table gives
 the real spacings). Scored:
@@ -79,7 +80,9 @@ def evaluate_rendered(
             px = np.full_like(s["px"], np.nan)
             px[ok] = s["px"][ok]
             # their world landmarks go in too; only weights trained with them (cfg.world_input) read them
-            p = uplift(px, s["size"], 30.0, weights=weights, hop=hop, flip_tta=flip_tta, world=s["mp_world"])
+            p = uplift(
+                px, s["size"], s.get("fps", 30.0), weights=weights, hop=hop, flip_tta=flip_tta, world=s["mp_world"]
+            )
             world = bilinear(s["mp_world"], ok)
             world = world - world[:, :1]
             ours.append(p)

@@ -250,10 +250,10 @@ class Shot:
     camera: Cameras  # one static camera (+Y-up world)
 
 
-def plan_shot(clip, seed: int = 0, max_keys: int = 24, size: tuple[int, int] | None = None) -> Shot:
-    """Plan a clip (`render_plan.plan_clip`), pose its body on the dense window and pick the camera that frames
-    the key-frames (crown included). size overrides the plan's image size."""
-    plan = rp.plan_clip(clip.name, len(clip.joints), seed=seed, max_keys=max_keys)
+def plan_shot(clip, seed: int = 0, max_keys: int = 24, size: tuple[int, int] | None = None, fps: float = 30.0) -> Shot:
+    """Plan a clip (`render_plan.plan_clip`; its joints sampled at `fps`), pose its body on the dense window
+    and pick the camera that frames the key-frames (crown included). size overrides the plan's image size."""
+    plan = rp.plan_clip(clip.name, len(clip.joints), seed=seed, max_keys=max_keys, fps=fps)
     if size is not None:
         plan.size = (int(size[0]), int(size[1]))
     body = body_for_plan(plan)

@@ -29,7 +29,7 @@ ARRAYS: dict[str, str] = {
     "clip": "str, clip name as in training.data.load_clips (pieces cut at glitches end in #k)",
     "source": "str, mocap source (cmu_iclone, hdm05, ...)",
     "split": "str, 'train' or 'val' (training.data.is_val of the clip name)",
-    "fps": "float, model frame rate the frame indices refer to (30)",
+    "fps": "float, the video rate the frame indices refer to (30; 60 for the val_60fps evaluation clips)",
     "key_frames": "[K] int, frame index of each rendered key-frame in the clip",
     "dense_frames": "[N] int, every frame index from the first to the last key-frame",
     "image_size": "[2] int, (width, height) in pixels",
@@ -121,6 +121,12 @@ def dumps(obj: object) -> str:
     return json.dumps(obj, sort_keys=True, default=float)
 
 
+def split_folder(split: str, fps: float = 30.0) -> str:
+    """Where a split's pairs live under the rendered folder: `val`, or `val_60fps` for clips at another rate
+    (evaluation only: training reads 30 fps folders)."""
+    return split if abs(fps - 30.0) < 1e-6 else f"{split}_{fps:g}fps"
+
+
 def rendered_sequences(folder: Path, detector: str = "full") -> list[dict]:
     """A folder of pairs as the lifter sees them (evaluation, fine-tuning) -> dicts: px [T,17,2] (NaN off
     key-frames or where MediaPipe missed), gt [T,17,3] pelvis-relative camera, mp_world [T,17,3] (NaN off
@@ -137,6 +143,7 @@ def rendered_sequences(folder: Path, detector: str = "full") -> list[dict]:
             found = z[f"mp_{detector}_found"]
             size = tuple(int(v) for v in z["image_size"])
             split = str(z["split"]) if "split" in z.files else ""
+            fps = float(z["fps"]) if "fps" in z.files else 30.0
         T = len(dense)
         px = np.full((T, 17, 2), np.nan, np.float32)
         mpw = np.full((T, 17, 3), np.nan, np.float32)
@@ -153,6 +160,7 @@ def rendered_sequences(folder: Path, detector: str = "full") -> list[dict]:
                 "stride": stride,
                 "size": size,
                 "split": split,
+                "fps": fps,
             }
         )
     return out

@@ -165,13 +165,16 @@ def sample_look(rng: np.random.Generator, min_contrast: float = 0.2) -> Look:
     )
 
 
-def plan_clip(name: str, n_frames: int, seed: int = 0, max_keys: int = 24, min_keys: int = 2) -> ClipPlan:
-    """Sample everything for one clip of n_frames model-rate frames (the camera comes later, from the
-    posed body: `sample_camera`)."""
+def plan_clip(
+    name: str, n_frames: int, seed: int = 0, max_keys: int = 24, min_keys: int = 2, fps: float = 30.0
+) -> ClipPlan:
+    """Sample everything for one clip of n_frames frames at `fps` (the camera comes later, from the posed
+    body: `sample_camera`). Key-frame spacing is drawn in 30 fps frames and scaled, so a 60 fps plan spans the
+    same seconds with twice the frames between key-frames."""
     s = clip_seed(name, seed)
     rng = np.random.default_rng(s)
     phen = sample_phenotype(rng)
-    stride = int(STRIDES[rng.integers(len(STRIDES))])
+    stride = int(STRIDES[rng.integers(len(STRIDES))]) * max(1, round(fps / 30.0))
     while stride > 1 and (n_frames - 1) // stride + 1 < min_keys:
         stride -= 1
     n_keys = int(min(max_keys, (n_frames - 1) // stride + 1))
