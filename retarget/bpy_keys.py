@@ -19,6 +19,7 @@ import bpy
 import numpy as np
 
 from . import feet, fingers, rigmap
+from . import quat as Q
 from .contact import ANKLE_HEIGHT
 from .segments import FOOT_SEGMENTS, SEGMENTS, rest_directions, rest_skeleton
 from .skeleton import INDEX
@@ -226,7 +227,7 @@ def _bone_channels(mode: str, q: np.ndarray) -> tuple[str, np.ndarray]:
         s = np.sqrt(np.maximum(1 - w * w, 1e-12))[:, None]
         axis = np.where(s > 1e-6, q[:, 1:] / s, np.array([0.0, 1.0, 0.0]))
         return "rotation_axis_angle", np.concatenate([ang[:, None], axis], axis=1)
-    return "rotation_euler", rigmap.quat_to_euler(q, mode)
+    return "rotation_euler", Q.to_euler(q, mode)
 
 
 def action_fcurves(action: bpy.types.Action) -> list[bpy.types.FCurve]:

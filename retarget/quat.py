@@ -140,3 +140,23 @@ def angle_between(q1: np.ndarray, q2: np.ndarray) -> np.ndarray:
     """Rotation angle (rad) of q2 relative to q1, sign-independent."""
     d = np.abs(np.sum(normalize(q1) * normalize(q2), axis=-1))
     return 2.0 * np.arccos(np.clip(d, 0.0, 1.0))
+
+
+_EULER_AXES = {"X": 0, "Y": 1, "Z": 2}
+
+
+def to_euler(q: np.ndarray, order: str = "XYZ") -> np.ndarray:
+    """[T, 4] quaternions -> [T, 3] Blender Euler angles (x, y, z) for `order`, unwrapped over time.
+
+    Blender's order 'XYZ' means X is applied first: R = R_z @ R_y @ R_x (and so on for the others).
+    """
+    i, j, k = (_EULER_AXES[a] for a in order)
+    even = (j - i) % 3 == 1
+    sgn = 1.0 if even else -1.0
+    m = to_matrix(np.asarray(q, dtype=np.float64))
+    b = np.arcsin(np.clip(-sgn * m[:, k, i], -1.0, 1.0))
+    a = np.arctan2(sgn * m[:, k, j], m[:, k, k])
+    c = np.arctan2(sgn * m[:, j, i], m[:, i, i])
+    out = np.empty((len(m), 3))
+    out[:, i], out[:, j], out[:, k] = a, b, c
+    return np.unwrap(out, axis=0)

@@ -418,23 +418,3 @@ def _posed_offset(
         off += (posed[p] @ g_rest[p].T) @ (heads[i] - heads[p])
         i = p
     return off
-
-
-_EULER_AXES = {"X": 0, "Y": 1, "Z": 2}
-
-
-def quat_to_euler(q: np.ndarray, order: str = "XYZ") -> np.ndarray:
-    """[T, 4] quaternions -> [T, 3] Blender Euler angles (x, y, z) for `order`, unwrapped over time.
-
-    Blender's order 'XYZ' means X is applied first: R = R_z @ R_y @ R_x (and so on for the others).
-    """
-    i, j, k = (_EULER_AXES[a] for a in order)
-    even = (j - i) % 3 == 1
-    sgn = 1.0 if even else -1.0
-    m = Q.to_matrix(np.asarray(q, dtype=np.float64))
-    b = np.arcsin(np.clip(-sgn * m[:, k, i], -1.0, 1.0))
-    a = np.arctan2(sgn * m[:, k, j], m[:, k, k])
-    c = np.arctan2(sgn * m[:, j, i], m[:, i, i])
-    out = np.empty((len(m), 3))
-    out[:, i], out[:, j], out[:, k] = a, b, c
-    return np.unwrap(out, axis=0)
