@@ -44,6 +44,10 @@ LEVEL_SIGMA_DEG = 25.0  # prior: how far from level cameras usually are
 FOCAL_SIGMA = 0.2  # prior on log(true / assumed focal length): fov 45-75 deg around 60
 MAX_TILT_DEG = 60.0  # a body cue further than this from the image's up is a misreading (e.g. a stander as lying)
 LOW_CONFIDENCE_DEG = 5.0  # above this one-sigma tilt uncertainty the user is told up is a guess
+# The learned cue reads clips this much of its window long or longer (the window holds a shorter clip's last pose):
+# squats of 1.3-1.4 s were left to the body cues, which the lifted body's own tilt pulls 10-14 deg off under
+# an upward-looking camera (bench squat median 7.6 -> 5.1 deg with it).
+LEARNED_MIN_SPAN = 0.8
 # Systematic error of each body cue (deg): what averaging more frames cannot remove (people lean).
 BIAS_DEG = {"balance": 6.0, "upright": 3.0, "sitting": 5.0, "lying": 3.0}
 DECORRELATION_S = 0.5  # frames closer than this in time are not independent evidence
@@ -296,10 +300,10 @@ def path_cue(path_cam: np.ndarray, up: np.ndarray, fps: float) -> Cue | None:
 
 
 def learned_cue(rel: np.ndarray, fps: float) -> Cue | None:
-    """The learned up (retarget/learned_up.py) as a cue; None without its weights, for a clip shorter than one
-    of its windows (it never saw one), or a misreading."""
+    """The learned up (retarget/learned_up.py) as a cue; None without its weights, for a clip much shorter than
+    one of its windows (LEARNED_MIN_SPAN), or a misreading."""
     net = learned_up.load()
-    if net is None or (len(rel) - 1) / fps < net.span_s:
+    if net is None or (len(rel) - 1) / fps < LEARNED_MIN_SPAN * net.span_s:
         return None
     up, sigma, n = learned_up.predict(rel, fps)
     if posture.angle_deg(up, CAMERA_UP) > MAX_TILT_DEG:

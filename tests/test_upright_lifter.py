@@ -24,10 +24,12 @@ import upright_scenes as us  # noqa: E402
 # Against v2 it is better on most 90th percentiles (one-leg 11.0 -> 9.9, pick up 14.4 -> 11.8, run 6.0 -> 4.9,
 # jump 16.0 -> 15.0, dance 4.7 -> 3.7) and worse on three classes, whose bounds moved: squat median 4.5 -> 7.6,
 # lie p90 11.2 -> 13.0, throw median 1.8 -> 3.2 (all classes 3.8 / 10.8 -> 3.9 / 11.0).
+# Then the learned cue took clips from 0.8 of its window (gravity.LEARNED_MIN_SPAN; the bench's squats are
+# 1.3-1.7 s): squat 7.6 / 11.4 -> 5.1 / 9.8, one-leg 3.8 / 9.9 -> 4.0 / 9.4, all 4.1 / 10.1.
 TOLERANCE = {
     "stand": (8.5, 9.5),
-    "one-leg": (5.5, 12.5),
-    "squat": (8.5, 13.0),
+    "one-leg": (5.5, 11.0),
+    "squat": (5.5, 11.0),
     "sit": (20.0, 27.0),
     "lie": (9.0, 14.0),
     "pick up": (6.5, 15.0),  # 5.6 / 14.4 with the cues' leans taken out (posture.CUE_LEAN_DEG)
@@ -59,5 +61,5 @@ def test_up_on_the_lifters_output_per_class(results, cls: str) -> None:
 def test_up_on_the_lifters_output_over_all_classes(results) -> None:
     err = np.array([e for rows in results.values() for e, _ in rows])
     print(f"all: median {np.median(err):.1f} p90 {np.percentile(err, 90):.1f} deg over {len(err)} scenes")
-    assert np.median(err) <= 4.3 and np.percentile(err, 90) <= 11.2  # measured 3.9 / 11.0 (v2 3.8 / 10.8)
+    assert np.median(err) <= 4.3 and np.percentile(err, 90) <= 11.2  # measured 4.1 / 10.1 (v2 3.8 / 10.8)
     assert any("learned" in m for rows in results.values() for _, m in rows)
