@@ -344,7 +344,7 @@ def pose_rotations(
                 head_world = pelvis + want - 0.5 * (offs[0] + offs[1])
             else:
                 head_world = heads[rb] + want
-            head_world[:, 2] += _floor_lift(rig, bonemap, posed, g_rest, rb, head_world)
+            head_world[:, 2] += _floor_lift(rig, bonemap, posed, g_rest, rb, head_world, heads, tails)
             # A connected root bone (BVH imports) cannot move: translate its nearest free ancestor instead.
             lb = rb
             while rig.connected and rig.connected[lb] and rig.parents[lb] >= 0:
@@ -365,21 +365,23 @@ def _floor_lift(
     g_rest: np.ndarray,
     root: int,
     root_head: np.ndarray,
+    heads: np.ndarray,
+    tails: np.ndarray,
 ) -> np.ndarray:
     """How far [T] (world Z) to raise the root so that no mapped foot or toe bone's tail goes under the rig's
     floor (its rest soles' height, or Z = 0 if they stand above it). Why: the capture's feet are grounded for
     the capture's own leg proportions; a rig with other thigh : shin : foot proportions (Rigify's foot is
     shorter and its ankle lower than ours) can bend a grounded leg a little lower, and a toe under the floor
-    is the first thing an animator sees. Zero wherever the feet are already above it."""
-    heads, tails = rig.heads_world(), rig.tails_world()
+    is the first thing an animator sees. Zero wherever the feet are already above it. heads, tails: the rig's
+    rest bones in world space (pose_rotations has them)."""
     T = len(root_head)
     ends = []  # [T, 3] posed offsets of the foot/toe tails from the root's head; their rest heights
     for seg in (*FOOT_SEGMENTS, *TOE_SEGMENTS):
         if seg not in bonemap:
             continue
         b = _chain_of(rig, bonemap, seg)[-1]
-        off = _posed_offset(rig, posed, g_rest, root, b, T)
-        if b not in posed or off is None:
+        off = _posed_offset(rig, posed, g_rest, root, b, T) if b in posed else None
+        if off is None:
             continue
         ends.append((off + (posed[b] @ g_rest[b].T) @ (tails[b] - heads[b]), tails[b, 2]))
     if not ends:

@@ -80,9 +80,7 @@ def evaluate_rendered(
             px = np.full_like(s["px"], np.nan)
             px[ok] = s["px"][ok]
             # their world landmarks go in too; only weights trained with them (cfg.world_input) read them
-            p = uplift(
-                px, s["size"], s.get("fps", 30.0), weights=weights, hop=hop, flip_tta=flip_tta, world=s["mp_world"]
-            )
+            p = uplift(px, s["size"], s["fps"], weights=weights, hop=hop, flip_tta=flip_tta, world=s["mp_world"])
             world = bilinear(s["mp_world"], ok)
             world = world - world[:, :1]
             ours.append(p)
